@@ -1,0 +1,17 @@
+// One jest run over every workspace (npm test): each workspace with tests is a project.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const groups = ['packages', 'services', 'tools'];
+const projects = groups
+  .flatMap((group) =>
+    fs.readdirSync(path.join(__dirname, group)).map((name) => path.join(__dirname, group, name)),
+  )
+  .concat(path.join(__dirname, 'tests'))
+  .filter((dir) => fs.existsSync(path.join(dir, 'jest.config.js')));
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects,
+  reporters: ['default', path.join(__dirname, 'packages/testing/jest-summary-reporter.js')],
+};

@@ -1,0 +1,3 @@
+export { loadEnv } from './env';
+export { ConfigError } from './errors';
+export { parseIsoDuration } from './duration';

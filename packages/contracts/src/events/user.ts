@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox';
+
+/** Limits shared by the API's request schema and the event schema, so both agree. */
+export const USER_LIMITS = Object.freeze({
+  emailMaxLength: 254,
+  usernameMinLength: 3,
+  usernameMaxLength: 32,
+  fullNameMaxLength: 100,
+});
+
+/** A username: letters, digits, dot, dash and underscore; starts with a letter or digit. */
+export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+/**
+ * A full name is free text on one line: any character but control characters (no CR/LF, so no
+ * header injection through a subject line). What it renders as is the renderer's business.
+ */
+export const FULL_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
+
+export const UserCreatedData = Type.Object(
+  {
+    userId: Type.String({ format: 'uuid' }),
+    email: Type.String({ format: 'email', maxLength: USER_LIMITS.emailMaxLength }),
+    username: Type.String({
+      minLength: USER_LIMITS.usernameMinLength,
+      maxLength: USER_LIMITS.usernameMaxLength,
+      pattern: USERNAME_PATTERN,
+    }),
+    fullName: Type.String({
+      minLength: 1,
+      maxLength: USER_LIMITS.fullNameMaxLength,
+      pattern: FULL_NAME_PATTERN,
+    }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,5 @@
+export { openDatabase, databaseReachable } from './client';
+export type { Database, DatabaseHandle } from './client';
+export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
+export * as schema from './schema';
+export { users, outbox } from './schema';

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { openDatabase } from './client';
+
+/** Folder of the SQL migrations drizzle-kit generated (shipped beside dist/). */
+export const MIGRATIONS_FOLDER = path.resolve(__dirname, '../drizzle');
+
+/** Applies every migration not applied yet; safe to run concurrently from several processes. */
+export async function migrateDatabase(url: string): Promise<void> {
+  const handle = openDatabase(url, { max: 1, application_name: 'herald-migrate' });
+  try {
+    // drizzle's migrator is not safe against a concurrent run; an advisory lock makes it so.
+    await handle.pool.query('select pg_advisory_lock(7244170101)');
+    await migrate(handle.db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } finally {
+    await handle.pool.query('select pg_advisory_unlock(7244170101)').catch(() => undefined);
+    await handle.close();
+  }
+}
+
+if (require.main === module) {
+  const url = process.env.DATABASE_URL ?? 'postgres://herald:herald@127.0.0.1:5432/herald';
+  migrateDatabase(url)
+    .then(() => console.log('migrations applied'))
+    .catch((error: unknown) => {
+      console.error(`migrate: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+}

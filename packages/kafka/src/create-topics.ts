@@ -1,0 +1,28 @@
+// `npm run topics`: creates every topic of packages/contracts on the cluster in KAFKA_BROKERS.
+import { Type } from '@sinclair/typebox';
+import { loadEnv } from '@herald/config';
+import { topics } from '@herald/contracts';
+import { createKafka, parseBrokers } from './client';
+import { ensureTopics } from './topics-admin';
+
+async function main(): Promise<void> {
+  const env = loadEnv(
+    Type.Object({
+      KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092' }),
+      KAFKA_REPLICATION_FACTOR: Type.Integer({ default: -1 }),
+    }),
+  );
+  const admin = createKafka({ clientId: 'herald-topics', brokers: parseBrokers(env.KAFKA_BROKERS) }).admin();
+  await admin.connect();
+  try {
+    const reports = await ensureTopics(admin, topics, { replicationFactor: env.KAFKA_REPLICATION_FACTOR });
+    for (const r of reports) console.log(`${r.action.padEnd(16)} ${r.name} (${r.partitions} partitions)`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`create-topics: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

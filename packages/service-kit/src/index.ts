@@ -1,0 +1,7 @@
+export { createLogger, REDACTED_PATHS } from './logger';
+export type { Logger } from './logger';
+export { HealthServer, readiness } from './health-server';
+export type { ReadinessCheck, ReadinessReport, HealthServerOptions } from './health-server';
+export { onShutdown, exitOnStartupError } from './shutdown';
+export { serveServiceProcess, adminPart } from './consumer-service';
+export type { Stoppable, ServiceProcessOptions } from './consumer-service';

@@ -1,0 +1,58 @@
+import { startService, waitFor, type RunningService } from '@herald/testing';
+
+// System: every service starts from its build against the real Kafka and Postgres, answers its
+// probes, reports a missing dependency on /readyz, and stops cleanly on SIGTERM.
+describe.each(['api', 'email', 'slack', 'scheduler'] as const)('the %s service', (name) => {
+  let service: RunningService;
+  beforeAll(async () => {
+    service = await startService(name);
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('is alive on /healthz and ready on /readyz with Kafka and Postgres reachable', async () => {
+    const health = await fetch(`${service.url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { kafka: 'ok', postgres: 'ok' } });
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    await expect(service.stop('SIGTERM')).resolves.toBe(0);
+  });
+});
+
+describe('a service whose database is unreachable', () => {
+  it('stays alive but answers 503 on /readyz naming postgres', async () => {
+    const service = await startService(
+      'email',
+      { DATABASE_URL: 'postgres://herald:herald@127.0.0.1:1/herald' },
+      { waitReady: false },
+    );
+    try {
+      const body = await waitFor(
+        async () => {
+          const response = await fetch(`${service.url}/readyz`);
+          return response.status === 503 ? ((await response.json()) as { checks: Record<string, string> }) : undefined;
+        },
+        { timeoutMs: 20_000, description: 'readyz to answer 503' },
+      );
+      expect(body.checks).toEqual({ postgres: 'failing', kafka: 'ok' });
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('a service with a bad variable', () => {
+  it('refuses to start with one line naming it', async () => {
+    const service = await startService('api', { PORT: 'eighty' }, { waitReady: false });
+    const code = await service.exited;
+    expect(code).toBe(1);
+    expect(service.output().trim()).toMatch(/^api: cannot start: invalid configuration: PORT is "eighty"/);
+    expect(service.output().trim().split('\n')).toHaveLength(1);
+  });
+});

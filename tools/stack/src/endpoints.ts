@@ -1,0 +1,26 @@
+/**
+ * Where the native stack listens. The services get these through their environment (see each
+ * service's .env.example); tests read them from the environment the test setup exports.
+ */
+export const endpoints = Object.freeze({
+  kafkaBrokers: '127.0.0.1:9092',
+  databaseUrl: 'postgres://herald:herald@127.0.0.1:5432/herald',
+  smtpUrl: 'smtp://127.0.0.1:1025',
+  mailpitUrl: 'http://127.0.0.1:8025',
+  jaegerUrl: 'http://127.0.0.1:16686',
+  otlpUrl: 'http://127.0.0.1:4318',
+  slackSinkUrl: 'http://127.0.0.1:8026',
+  apiUrl: 'http://127.0.0.1:3000',
+});
+
+/** The environment every Herald service gets from the native stack. */
+export function serviceEnvironment(): NodeJS.ProcessEnv {
+  return {
+    KAFKA_BROKERS: endpoints.kafkaBrokers,
+    DATABASE_URL: endpoints.databaseUrl,
+    SMTP_URL: endpoints.smtpUrl,
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpUrl,
+    SLACK_SIGNUPS_WEBHOOK_URL: `${endpoints.slackSinkUrl}/services/T000/B000/signups`,
+    SLACK_ALERTS_WEBHOOK_URL: `${endpoints.slackSinkUrl}/services/T000/B000/alerts`,
+  };
+}

@@ -1,0 +1,57 @@
+import { StackError } from './errors.ts';
+import type { Component } from './component.ts';
+import { endpoints } from './endpoints.ts';
+import { jaegerComponent } from './components/jaeger.ts';
+import { kafkaComponent } from './components/kafka.ts';
+import { mailpitComponent } from './components/mailpit.ts';
+import { nodeServiceComponent } from './components/node-service.ts';
+import { postgresComponent } from './components/postgres.ts';
+
+/** Every component, in start order (stop order is the reverse). */
+export const components: readonly Component[] = [
+  postgresComponent(),
+  kafkaComponent(),
+  mailpitComponent(),
+  jaegerComponent(),
+  nodeServiceComponent({
+    name: 'slack-sink',
+    dir: 'tools/slack-sink',
+    port: 8026,
+    kind: 'infrastructure',
+    urls: { 'Slack stand-in': endpoints.slackSinkUrl },
+    readyPath: '/healthz',
+  }),
+  nodeServiceComponent({
+    name: 'api',
+    dir: 'services/api',
+    port: 3000,
+    kind: 'service',
+    urls: { 'API': endpoints.apiUrl, 'API docs': `${endpoints.apiUrl}/docs` },
+  }),
+  nodeServiceComponent({ name: 'email', dir: 'services/email', port: 3001, kind: 'service' }),
+  nodeServiceComponent({ name: 'slack', dir: 'services/slack', port: 3002, kind: 'service' }),
+  nodeServiceComponent({ name: 'scheduler', dir: 'services/scheduler', port: 3003, kind: 'service' }),
+];
+
+export const infrastructure = components.filter((c) => c.kind === 'infrastructure');
+export const services = components.filter((c) => c.kind === 'service');
+
+export function byName(name: string): Component {
+  const found = components.find((c) => c.name === name);
+  if (!found) {
+    throw new StackError(`unknown component "${name}"; components: ${components.map((c) => c.name).join(', ')}`);
+  }
+  return found;
+}
+
+const NEEDS: Readonly<Record<string, readonly string[]>> = {
+  api: ['postgres', 'kafka'],
+  email: ['postgres', 'kafka', 'mailpit'],
+  slack: ['postgres', 'kafka', 'slack-sink'],
+  scheduler: ['postgres', 'kafka'],
+};
+
+/** What a component cannot start without. */
+export function requirements(component: Component): Component[] {
+  return (NEEDS[component.name] ?? []).map(byName);
+}
