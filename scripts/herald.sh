@@ -66,10 +66,17 @@ ensure_dependencies() {
   echo "$want" >"$stamp"
 }
 
+# One set-up at a time: two scripts started together (npm test and npm run stack, say) must not
+# fetch Node or run npm ci over each other.
+mkdir -p "$cache"
+exec 9>"$cache/.setup.lock"
+flock 9
 ensure_node
 # kafkajs 2.2.4 arms one timer with a negative delay; Node >= 23 warns about it on every start.
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=TimeoutNegativeWarning"
 ensure_dependencies
+flock -u 9
+exec 9>&-
 export PATH="$root/node_modules/.bin:$PATH"
 
 cmd=${1:-}
