@@ -11,7 +11,41 @@ export {
 export type { Envelope, Topic, TopicOptions, EventOf, DataOf, Causation } from './topic';
 export { HeraldError, ContractViolationError } from './errors';
 export type { Violation } from './errors';
-export { Headers } from './headers';
-export { UserCreated, topics } from './topics';
-export { UserCreatedData, USER_LIMITS, USERNAME_PATTERN, FULL_NAME_PATTERN } from './events/user';
+export { Headers, RetryHeaders } from './headers';
+export {
+  UserCreated,
+  UserDeleted,
+  AlertRaised,
+  EmailSent,
+  SlackMessageSent,
+  FollowUpRequested,
+  ScheduleRequested,
+  ScheduleCancelRequested,
+  NotificationStatus,
+  topics,
+  topicByName,
+} from './topics';
+export {
+  UserCreatedData,
+  UserDeletedData,
+  FollowUpRequestedData,
+  USER_LIMITS,
+  USERNAME_PATTERN,
+  FULL_NAME_PATTERN,
+  Email,
+  Username,
+  FullName,
+} from './events/user';
+export { AlertRaisedData, SEVERITIES, ALERT_MESSAGE_MAX_LENGTH } from './events/alert';
+export {
+  EmailSentData,
+  SlackMessageSentData,
+  NotificationStatusData,
+  ScheduleRequestedData,
+  ScheduleCancelRequestedData,
+  EMAIL_TEMPLATES,
+  SLACK_CHANNELS,
+  NOTIFICATION_STATUSES,
+  NOTIFICATION_CHANNELS,
+} from './events/delivery';
 export { registerFormats } from './formats';

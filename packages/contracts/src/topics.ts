@@ -1,5 +1,13 @@
 import { defineTopic, type Topic } from './topic';
-import { UserCreatedData } from './events/user';
+import { FollowUpRequestedData, UserCreatedData, UserDeletedData } from './events/user';
+import { AlertRaisedData } from './events/alert';
+import {
+  EmailSentData,
+  NotificationStatusData,
+  ScheduleCancelRequestedData,
+  ScheduleRequestedData,
+  SlackMessageSentData,
+} from './events/delivery';
 
 /** A user signed up. Email sends the welcome email, Slack announces the signup. */
 export const UserCreated = defineTopic({
@@ -8,9 +16,112 @@ export const UserCreated = defineTopic({
   eventType: 'UserCreated',
   partitions: 6,
   key: 'userId',
-  description: 'A user signed up (written through the api outbox).',
+  description: 'A user signed up (api, through the outbox).',
   data: UserCreatedData,
 });
 
+/** A user was deleted: pending follow-ups for them are cancelled. */
+export const UserDeleted = defineTopic({
+  baseName: 'user.deleted',
+  version: 1,
+  eventType: 'UserDeleted',
+  partitions: 6,
+  key: 'userId',
+  description: 'A user was deleted (api, through the outbox); cancels their pending follow-ups.',
+  data: UserDeletedData,
+});
+
+/** An operator alert: email to the admin address and Slack to the alerts channel, in parallel. */
+export const AlertRaised = defineTopic({
+  baseName: 'alert.raised',
+  version: 1,
+  eventType: 'AlertRaised',
+  partitions: 3,
+  key: 'alertId',
+  description: 'An alert was raised (api, through the outbox); email and Slack deliver it.',
+  data: AlertRaisedData,
+});
+
+/** An email was accepted by the SMTP server. */
+export const EmailSent = defineTopic({
+  baseName: 'email.sent',
+  version: 1,
+  eventType: 'EmailSent',
+  partitions: 6,
+  key: 'subjectId',
+  description: 'An email was accepted by SMTP (email); a welcome email schedules the follow-up.',
+  data: EmailSentData,
+});
+
+/** A Slack message was accepted by the webhook. */
+export const SlackMessageSent = defineTopic({
+  baseName: 'slack.message.sent',
+  version: 1,
+  eventType: 'SlackMessageSent',
+  partitions: 6,
+  key: 'subjectId',
+  description: 'A Slack webhook accepted a message (slack).',
+  data: SlackMessageSentData,
+});
+
+/** The follow-up email fell due. */
+export const FollowUpRequested = defineTopic({
+  baseName: 'follow-up.requested',
+  version: 1,
+  eventType: 'FollowUpRequested',
+  partitions: 6,
+  key: 'userId',
+  description: 'A follow-up fell due (scheduler); email sends the follow-up email.',
+  data: FollowUpRequestedData,
+});
+
+/** Deliver a message to a topic at a time: the scheduler's generic request. */
+export const ScheduleRequested = defineTopic({
+  baseName: 'schedule.requested',
+  version: 1,
+  eventType: 'ScheduleRequested',
+  partitions: 6,
+  key: 'scheduleKey',
+  description: 'Publish a message to a topic at a given time (anyone); the scheduler stores it.',
+  data: ScheduleRequestedData,
+});
+
+/** Cancel the pending scheduled message with a key. */
+export const ScheduleCancelRequested = defineTopic({
+  baseName: 'schedule.cancel-requested',
+  version: 1,
+  eventType: 'ScheduleCancelRequested',
+  partitions: 6,
+  key: 'scheduleKey',
+  description: 'Cancel a pending scheduled message by key (anyone).',
+  data: ScheduleCancelRequestedData,
+});
+
+/** A step in a notification's life, for the timeline. */
+export const NotificationStatus = defineTopic({
+  baseName: 'notification.status',
+  version: 1,
+  eventType: 'NotificationStatus',
+  partitions: 6,
+  key: 'subjectId',
+  description: 'A step in a notification’s life (every service); the api keeps the timeline.',
+  data: NotificationStatusData,
+});
+
 /** Every topic Herald owns, in the order the README's topic table lists them. */
-export const topics: readonly Topic[] = Object.freeze([UserCreated]);
+export const topics: readonly Topic[] = Object.freeze([
+  UserCreated,
+  UserDeleted,
+  AlertRaised,
+  EmailSent,
+  SlackMessageSent,
+  FollowUpRequested,
+  ScheduleRequested,
+  ScheduleCancelRequested,
+  NotificationStatus,
+]);
+
+/** The topic with this name, if Herald owns it. */
+export function topicByName(name: string): Topic | undefined {
+  return topics.find((t) => t.name === name);
+}

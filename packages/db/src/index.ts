@@ -2,4 +2,12 @@ export { openDatabase, databaseReachable } from './client';
 export type { Database, DatabaseHandle } from './client';
 export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
 export * as schema from './schema';
-export { users, outbox } from './schema';
+export {
+  users,
+  outbox,
+  idempotencyKeys,
+  processedEvents,
+  scheduledMessages,
+  recurringJobs,
+  notificationTimeline,
+} from './schema';

@@ -2,8 +2,10 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   index,
+  integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -44,4 +46,91 @@ export const outbox = pgTable(
     publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('outbox_unpublished_idx').on(t.id).where(sql`${t.publishedAt} is null`)],
+);
+
+/**
+ * Replayed POST requests: a retried request with the same Idempotency-Key gets the first
+ * response; the same key with another body is refused (`request_hash` differs).
+ */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  requestHash: text('request_hash').notNull(),
+  statusCode: integer('status_code').notNull(),
+  response: jsonb('response').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * Events a consumer group has handled, with the outcome, so that a redelivered event does
+ * nothing twice. Pruned past a retention by the scheduler's daily cleanup.
+ */
+export const processedEvents = pgTable(
+  'processed_events',
+  {
+    consumerGroup: text('consumer_group').notNull(),
+    eventId: text('event_id').notNull(),
+    outcome: text('outcome').notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.consumerGroup, t.eventId] }),
+    index('processed_events_processed_at_idx').on(t.processedAt),
+  ],
+);
+
+/**
+ * Durable delayed messages: published to `topic` when `due_at` has passed. The dispatcher claims
+ * due rows with FOR UPDATE SKIP LOCKED, so several scheduler replicas never emit a row twice.
+ */
+export const scheduledMessages = pgTable(
+  'scheduled_messages',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    scheduleKey: text('schedule_key').notNull(),
+    topic: text('topic').notNull(),
+    messageKey: text('message_key').notNull(),
+    value: jsonb('value').notNull(),
+    /** Kafka headers to publish with, the trace context of the request among them. */
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }).notNull(),
+    state: text('state', { enum: ['pending', 'dispatched', 'cancelled'] }).notNull().default('pending'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true, mode: 'date' }),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('scheduled_messages_due_idx').on(t.dueAt).where(sql`${t.state} = 'pending'`),
+    uniqueIndex('scheduled_messages_pending_key').on(t.scheduleKey).where(sql`${t.state} = 'pending'`),
+  ],
+);
+
+/** Recurring jobs run on a cron expression by whichever scheduler replica claims them first. */
+export const recurringJobs = pgTable('recurring_jobs', {
+  name: text('name').primaryKey(),
+  cron: text('cron').notNull(),
+  nextRunAt: timestamp('next_run_at', { withTimezone: true, mode: 'date' }).notNull(),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true, mode: 'date' }),
+  lastOutcome: text('last_outcome'),
+});
+
+/** The notification timeline the api serves, projected from notification.status.v1. */
+export const notificationTimeline = pgTable(
+  'notification_timeline',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    eventId: text('event_id').notNull().unique(),
+    subjectId: uuid('subject_id').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    channel: text('channel').notNull(),
+    notification: text('notification').notNull(),
+    status: text('status').notNull(),
+    attempt: integer('attempt').notNull(),
+    detail: text('detail'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    nextAt: timestamp('next_at', { withTimezone: true, mode: 'date' }),
+    traceId: text('trace_id'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('notification_timeline_subject_idx').on(t.subjectId, t.occurredAt, t.id)],
 );

@@ -13,25 +13,43 @@ export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 /**
  * A full name is free text on one line: any character but control characters (no CR/LF, so no
- * header injection through a subject line). What it renders as is the renderer's business.
+ * header injection through a subject line), not blank. What it renders as is the renderer's job.
  */
 export const FULL_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
 
+export const UserId = Type.String({ format: 'uuid' });
+export const Email = Type.String({ format: 'email', maxLength: USER_LIMITS.emailMaxLength });
+export const Username = Type.String({
+  minLength: USER_LIMITS.usernameMinLength,
+  maxLength: USER_LIMITS.usernameMaxLength,
+  pattern: USERNAME_PATTERN,
+});
+export const FullName = Type.String({
+  minLength: 1,
+  maxLength: USER_LIMITS.fullNameMaxLength,
+  pattern: FULL_NAME_PATTERN,
+});
+const Instant = Type.String({ format: 'date-time' });
+
 export const UserCreatedData = Type.Object(
+  { userId: UserId, email: Email, username: Username, fullName: FullName, createdAt: Instant },
+  { additionalProperties: false },
+);
+
+export const UserDeletedData = Type.Object(
+  { userId: UserId, deletedAt: Instant },
+  { additionalProperties: false },
+);
+
+/** What the follow-up email needs, stored by the scheduler and emitted when it falls due. */
+export const FollowUpRequestedData = Type.Object(
   {
-    userId: Type.String({ format: 'uuid' }),
-    email: Type.String({ format: 'email', maxLength: USER_LIMITS.emailMaxLength }),
-    username: Type.String({
-      minLength: USER_LIMITS.usernameMinLength,
-      maxLength: USER_LIMITS.usernameMaxLength,
-      pattern: USERNAME_PATTERN,
-    }),
-    fullName: Type.String({
-      minLength: 1,
-      maxLength: USER_LIMITS.fullNameMaxLength,
-      pattern: FULL_NAME_PATTERN,
-    }),
-    createdAt: Type.String({ format: 'date-time' }),
+    userId: UserId,
+    email: Email,
+    username: Username,
+    fullName: FullName,
+    /** When the follow-up was due. */
+    dueAt: Instant,
   },
   { additionalProperties: false },
 );

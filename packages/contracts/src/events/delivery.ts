@@ -1,0 +1,86 @@
+import { Type } from '@sinclair/typebox';
+import { Email } from './user';
+
+const Instant = Type.String({ format: 'date-time' });
+/** The user (or alert) a notification is about. */
+const SubjectId = Type.String({ format: 'uuid' });
+
+export const EMAIL_TEMPLATES = ['welcome', 'follow-up', 'alert'] as const;
+export const SLACK_CHANNELS = ['signups', 'alerts'] as const;
+
+export const EmailSentData = Type.Object(
+  {
+    subjectId: SubjectId,
+    template: Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t))),
+    recipient: Email,
+    /** RFC 5322 Message-ID, derived from the id of the event that caused the email. */
+    messageId: Type.String({ minLength: 3, maxLength: 255 }),
+    sentAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+export const SlackMessageSentData = Type.Object(
+  {
+    subjectId: SubjectId,
+    channel: Type.Union(SLACK_CHANNELS.map((c) => Type.Literal(c))),
+    sentAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+export const NOTIFICATION_STATUSES = [
+  'requested',
+  'sent',
+  'retrying',
+  'dead-lettered',
+  'scheduled',
+  'due',
+  'cancelled',
+  'redriven',
+] as const;
+export const NOTIFICATION_CHANNELS = ['email', 'slack', 'scheduler'] as const;
+
+/**
+ * One step in the life of a notification, for the timeline (Temporal's event history):
+ * every attempt, retry, dead-lettering, schedule, cancellation and delivery.
+ */
+export const NotificationStatusData = Type.Object(
+  {
+    subjectId: SubjectId,
+    channel: Type.Union(NOTIFICATION_CHANNELS.map((c) => Type.Literal(c))),
+    /** Which notification: welcome, follow-up, signup-announcement, alert. */
+    notification: Type.String({ minLength: 1, maxLength: 64 }),
+    status: Type.Union(NOTIFICATION_STATUSES.map((s) => Type.Literal(s))),
+    /** Attempt number, 1 for the first. */
+    attempt: Type.Integer({ minimum: 0 }),
+    detail: Type.Optional(Type.String({ maxLength: 1000 })),
+    errorCode: Type.Optional(Type.String({ maxLength: 100 })),
+    errorMessage: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** When the next attempt or the scheduled delivery is due. */
+    nextAt: Type.Optional(Instant),
+    traceId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+    at: Instant,
+  },
+  { additionalProperties: false },
+);
+
+/** A generic delayed message: publish `value` to `topic` with `key` at `dueAt`. */
+export const ScheduleRequestedData = Type.Object(
+  {
+    /** Cancel-by-key handle; a new request with a pending key replaces the pending one. */
+    scheduleKey: Type.String({ minLength: 1, maxLength: 200 }),
+    topic: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
+    key: Type.String({ minLength: 1, maxLength: 200 }),
+    dueAt: Instant,
+    /** The event to publish, validated against `topic`'s contract when it is dispatched. */
+    value: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+export const ScheduleCancelRequestedData = Type.Object(
+  { scheduleKey: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
