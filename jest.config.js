@@ -13,5 +13,7 @@ const projects = groups
 /** @type {import('jest').Config} */
 module.exports = {
   projects,
+  // A global option: the projects' own testTimeout is ignored when jest runs them together.
+  testTimeout: 60_000,
   reporters: ['default', path.join(__dirname, 'packages/testing/jest-summary-reporter.js')],
 };

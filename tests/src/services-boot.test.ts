@@ -39,7 +39,7 @@ describe('a service whose database is unreachable', () => {
         },
         { timeoutMs: 20_000, description: 'readyz to answer 503' },
       );
-      expect(body.checks).toEqual({ postgres: 'failing', kafka: 'ok' });
+      expect(body.checks).toMatchObject({ postgres: 'failing', kafka: 'ok' });
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     } finally {
       await service.stop();

@@ -19,7 +19,7 @@ describe('users and outbox tables', () => {
     const email = `${id}@example.com`;
     await handle.db.transaction(async (tx) => {
       await tx.insert(users).values({ id, email, username: `u${id.slice(0, 8)}`, fullName: 'Grace Hopper' });
-      await tx.insert(outbox).values({ eventId: randomUUID(), topic: 'user.created.v1', key: id, payload: { id } });
+      await tx.insert(outbox).values({ eventId: randomUUID(), topic: 'test.outbox-only.v1', key: id, payload: { id } });
     });
     const [row] = await handle.db.select().from(users).where(eq(users.id, id));
     expect(row).toMatchObject({ id, email, fullName: 'Grace Hopper', deletedAt: null });

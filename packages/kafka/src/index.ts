@@ -1,6 +1,6 @@
 export { createKafka, parseBrokers } from './client';
 export type { KafkaOptions } from './client';
-export { ensureTopics } from './topics-admin';
+export { ensureTopics, waitForTopics } from './topics-admin';
 export type { EnsureTopicsOptions, TopicReport } from './topics-admin';
 export { publishEvents, toMessage, eventHeaders } from './publish';
 export { kafkaReachable } from './health';

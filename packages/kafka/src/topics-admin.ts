@@ -32,7 +32,10 @@ export async function ensureTopics(
       replicationFactor: options.replicationFactor ?? -1,
     }));
   if (missing.length > 0) {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
+    // for a moment after creation; waitForTopics tolerates it.
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
+    await waitForTopics(admin, missing.map((t) => t.topic));
   }
   const reports: TopicReport[] = [];
   const present = topics.filter((t) => existing.has(t.name));
@@ -55,4 +58,29 @@ export async function ensureTopics(
   }
   if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
   return reports;
+}
+
+/**
+ * Waits until every topic's metadata lists all its partitions with a leader: right after
+ * creation a broker may still answer UNKNOWN_TOPIC_OR_PARTITION to a subscribing consumer.
+ */
+export async function waitForTopics(admin: Admin, names: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+      const ready = names.every((name) => {
+        const topic = topics.find((t) => t.name === name);
+        return topic !== undefined && topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics not ready after ${timeoutMs} ms: ${names.join(', ')}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

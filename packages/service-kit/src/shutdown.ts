@@ -35,7 +35,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>, graceMs = 
 
 /** Logs a fatal start-up error as one line and exits 1 (a ConfigError names the bad variable). */
 export function exitOnStartupError(service: string, error: unknown): never {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? (process.env.HERALD_DEBUG === "1" ? (error.stack ?? error.message) : error.message) : String(error);
   process.stderr.write(`${service}: cannot start: ${message}\n`);
   process.exit(1);
 }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { infrastructure } from './infrastructure';
 import { waitFor } from './wait-for';
+import { uniqueName } from './names';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -50,6 +51,10 @@ export async function startService(
       DATABASE_URL: infra.databaseUrl,
       SMTP_URL: infra.smtpUrl,
       OTEL_EXPORTER_OTLP_ENDPOINT: infra.otlpUrl,
+      // A consumer group of its own that starts at the end: a test's service neither competes
+      // with the stack's services nor replays what other tests published.
+      CONSUMER_GROUP: uniqueName(`test-${name}`),
+      CONSUMER_START: 'latest',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,13 +8,24 @@ import type { Logger } from '@herald/service-kit';
 import { readiness } from '@herald/service-kit';
 import { databaseReachable, type DatabaseHandle } from '@herald/db';
 import { kafkaReachable } from '@herald/kafka';
+import { alertsRoutes } from './alerts.routes';
+import { registerErrorHandling } from './errors';
 import { healthRoutes } from './health.routes';
+import { timelineRoutes } from './timeline.routes';
+import { usersRoutes } from './users.routes';
+import { validatorCompiler } from './validation';
 
 /** What the api is built from; main.ts wires the real ones, tests may pass their own. */
 export interface AppDependencies {
   logger: Logger;
   database: DatabaseHandle;
   kafkaAdmin: Admin;
+  /** Bearer token of the admin endpoints. */
+  adminToken: string;
+  /** Unpublished outbox rows, shown on /readyz (the relay's backlog). */
+  outboxBacklog?: () => Promise<number>;
+  /** The clock; tests may fix it. */
+  now?: () => Date;
 }
 
 /** The api's fastify instance, typed by its TypeBox schemas. */
@@ -30,13 +41,27 @@ export type App = FastifyInstance<
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: deps.logger,
-    disableRequestLogging: false,
     bodyLimit: 64 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const db = deps.database.db;
+  const now = deps.now ?? (() => new Date());
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON only: without this fastify would take text/plain and answer 400, not 415.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'Herald API', version: '1.0.0', description: 'Signups, users, alerts and notification timelines.' },
+      tags: [
+        { name: 'users', description: 'Signup and users; every change is an event through the outbox.' },
+        { name: 'alerts', description: 'Operator alerts, delivered by email and Slack (admin).' },
+        { name: 'timeline', description: 'What happened to a user’s notifications.' },
+      ],
+      components: {
+        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -47,6 +72,10 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         { name: 'postgres', check: () => databaseReachable(deps.database.pool) },
         { name: 'kafka', check: () => kafkaReachable(deps.kafkaAdmin) },
       ]),
+    ...(deps.outboxBacklog ? { outboxBacklog: deps.outboxBacklog } : {}),
   });
+  await app.register(usersRoutes, { db, now });
+  await app.register(alertsRoutes, { db, now, adminToken: deps.adminToken });
+  await app.register(timelineRoutes, { db });
   return app;
 }

@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { loadEnv } from '@herald/config';
 
+/** The admin token used when ADMIN_TOKEN is not set; main.ts warns when it is in use. */
+export const DEFAULT_ADMIN_TOKEN = 'change-me';
+
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -13,6 +16,12 @@ export const EnvSchema = Type.Object({
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
   KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  /** Bearer token of the admin endpoints (alerts, dead letters). */
+  ADMIN_TOKEN: Type.String({ minLength: 1, default: DEFAULT_ADMIN_TOKEN }),
+  /** Outbox rows the relay claims and publishes per round. */
+  OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** Fallback poll of the outbox, besides LISTEN herald_outbox. */
+  OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
 });
 
 export type Env = typeof EnvSchema.static;

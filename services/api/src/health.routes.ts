@@ -3,6 +3,8 @@ import type { ReadinessReport } from '@herald/service-kit';
 
 export interface HealthRoutesOptions {
   readiness: () => Promise<ReadinessReport>;
+  /** Rows in the outbox not published yet, shown on /readyz; it does not decide readiness. */
+  outboxBacklog?: () => Promise<number>;
 }
 
 /** `/healthz`: the process is alive. `/readyz`: Postgres and Kafka answer. */
@@ -10,6 +12,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: 'api' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     const report = await options.readiness();
-    return reply.code(report.status === 'ok' ? 200 : 503).send({ ...report, service: 'api' });
+    // Asked only of a database that just answered, so a dead one does not slow the probe down.
+    const backlog =
+      report.checks.postgres === 'ok' ? await options.outboxBacklog?.().catch(() => undefined) : undefined;
+    return reply
+      .code(report.status === 'ok' ? 200 : 503)
+      .send({ ...report, service: 'api', ...(backlog === undefined ? {} : { outbox: { backlog } }) });
   });
 };

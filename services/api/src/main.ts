@@ -2,26 +2,53 @@ import { createKafka, parseBrokers } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
 import { buildApp } from './app';
-import { readEnv } from './env';
+import { DEFAULT_ADMIN_TOKEN, readEnv } from './env';
+import { OutboxRelay } from './outbox.relay';
+import { TimelineProjector } from './timeline.projector';
 
 async function main(): Promise<void> {
   const env = readEnv();
   const logger = createLogger('api', env.LOG_LEVEL);
+  if (env.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
+    logger.warn('ADMIN_TOKEN is not set: the admin endpoints accept the default token; set it outside development');
+  }
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-api' });
   const kafka = createKafka({
     clientId: 'herald-api',
     brokers: parseBrokers(env.KAFKA_BROKERS),
     log: (level, message, extra) => logger[level](extra, message),
+    // Bounded, so that while Kafka is down the relay and the projector back off on their own
+    // (at most 5 s apart) instead of kafkajs retrying for minutes inside one call.
+    overrides: { retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 5 } },
   });
   const kafkaAdmin = kafka.admin();
   // Kafka being down must not stop the api from serving: connect in the background.
   kafkaAdmin.connect().catch((error: unknown) => logger.warn({ err: error }, 'kafka not reachable yet'));
 
-  const app = await buildApp({ logger, database, kafkaAdmin });
+  const relay = new OutboxRelay({
+    db: database.db,
+    databaseUrl: env.DATABASE_URL,
+    kafka,
+    logger,
+    batchSize: env.OUTBOX_BATCH_SIZE,
+    pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+  });
+  const projector = new TimelineProjector({ kafka, db: database.db, logger });
+  const app = await buildApp({
+    logger,
+    database,
+    kafkaAdmin,
+    adminToken: env.ADMIN_TOKEN,
+    outboxBacklog: () => relay.backlog(),
+  });
+  relay.start();
+  projector.start();
   await app.listen({ host: env.HOST, port: env.PORT });
 
   onShutdown(logger, async () => {
-    await app.close();
+    await app.close(); // no new requests; in-flight ones finish
+    await projector.stop();
+    await relay.stop(); // the round in flight publishes and commits
     await kafkaAdmin.disconnect();
     await database.close();
   });

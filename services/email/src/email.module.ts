@@ -1,5 +1,18 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EMAIL_SETTINGS, EmailHandlers, MAILER, type EmailSettings } from './email.handlers';
+import type { Mailer } from './mailer';
 
 /** The email service's Nest module: its handlers and what they need. */
 @Module({})
-export class EmailModule {}
+export class EmailModule {
+  static register(deps: { mailer: Mailer; settings: EmailSettings }): DynamicModule {
+    return {
+      module: EmailModule,
+      controllers: [EmailHandlers],
+      providers: [
+        { provide: MAILER, useValue: deps.mailer },
+        { provide: EMAIL_SETTINGS, useValue: deps.settings },
+      ],
+    };
+  }
+}

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { ConfigError, loadEnv, parseIsoDuration } from '@herald/config';
+import { nextCronTime } from './cron';
 
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -13,11 +14,62 @@ export const EnvSchema = Type.Object({
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
   KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
+  RETRY_POLICY: Type.String({ default: '{}' }),
+  /** Where a new consumer group starts reading: earliest (default) or latest. */
+  CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], {
+    default: 'earliest',
+  }),
+  CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-scheduler' }),
+  /** ISO-8601 duration from the welcome email to its follow-up (P3D; PT30S for a demo). */
+  FOLLOW_UP_DELAY: Type.String({ minLength: 2, default: 'P3D' }),
+  /** Scheduled messages claimed and published per transaction. */
+  DISPATCH_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** Longest the dispatcher sleeps without looking at the table (a lost NOTIFY costs at most this). */
+  DISPATCH_MAX_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  /** ISO-8601 duration processed_events rows are kept (the consumers' deduplication window). */
+  PROCESSED_EVENTS_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
+  /** Cron expression (UTC) of the processed_events cleanup. */
+  CLEANUP_CRON: Type.String({ minLength: 1, default: '0 3 * * *' }),
 });
 
-export type Env = typeof EnvSchema.static;
+/** The environment as read, plus the durations it names in milliseconds. */
+export type Env = typeof EnvSchema.static & {
+  FOLLOW_UP_DELAY_MS: number;
+  PROCESSED_EVENTS_RETENTION_MS: number;
+};
+
+// Shorter than this, a redelivered event could outlive its deduplication record.
+const MIN_RETENTION_MS = 3_600_000;
 
 /** Parses the scheduler service's environment; throws a ConfigError naming each bad variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> {
-  return loadEnv(EnvSchema, source);
+  const env = loadEnv(EnvSchema, source);
+  const problems: string[] = [];
+  const duration = (name: 'FOLLOW_UP_DELAY' | 'PROCESSED_EVENTS_RETENTION'): number => {
+    try {
+      return parseIsoDuration(env[name]);
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message}`);
+      return NaN;
+    }
+  };
+  const followUpDelayMs = duration('FOLLOW_UP_DELAY');
+  const retentionMs = duration('PROCESSED_EVENTS_RETENTION');
+  if (retentionMs < MIN_RETENTION_MS) {
+    problems.push(
+      `PROCESSED_EVENTS_RETENTION is "${env.PROCESSED_EVENTS_RETENTION}": must be at least PT1H`,
+    );
+  }
+  try {
+    nextCronTime(env.CLEANUP_CRON, new Date());
+  } catch (error) {
+    problems.push(`CLEANUP_CRON ${(error as Error).message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    ...env,
+    FOLLOW_UP_DELAY_MS: followUpDelayMs,
+    PROCESSED_EVENTS_RETENTION_MS: retentionMs,
+  });
 }

@@ -1,9 +1,31 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
+import { DEFAULT_RETRY_POLICY, HeraldKafkaTransport, PassThroughExceptionFilter, resolvePolicy, type HeraldTransportOptions } from '@herald/consumer';
 import { SlackModule } from './slack.module';
+import type { SlackClient } from './slack.client';
+import type { Webhooks } from './slack.handlers';
 
-/** Builds the slack service's Nest application without connecting it to anything. */
-export async function createApp(): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(SlackModule, { logger: ['error', 'warn'] });
+/** Slack's default retry policy: rate limits pass quickly; a 400/403/404/410 never retries. */
+export const SLACK_RETRY_POLICY = resolvePolicy(DEFAULT_RETRY_POLICY, {
+  maximumAttempts: 6,
+  initialInterval: 'PT1S',
+  backoffCoefficient: 2,
+  maximumInterval: 'PT2M',
+  startToCloseTimeout: 'PT15S',
+  scheduleToCloseTimeout: 'PT6H',
+});
+
+export interface SlackAppDependencies {
+  slack: SlackClient;
+  webhooks: Webhooks;
+  transport: Omit<HeraldTransportOptions, 'channel' | 'policy'>;
+}
+
+/** Builds the Slack service (handlers on Herald's Kafka transport) without starting it. */
+export async function createApp(deps: SlackAppDependencies): Promise<{ app: INestMicroservice; transport: HeraldKafkaTransport }> {
+  const strategy = new HeraldKafkaTransport({ ...deps.transport, channel: 'slack', policy: SLACK_RETRY_POLICY });
+  const app = await NestFactory.createMicroservice(SlackModule.register(deps), { strategy, logger: ['error', 'warn'] });
+  app.useGlobalFilters(new PassThroughExceptionFilter());
+  return { app, transport: strategy };
 }

@@ -13,6 +13,19 @@ export const EnvSchema = Type.Object({
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
   KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  SLACK_SIGNUPS_WEBHOOK_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:8026/services/T000/B000/signups',
+  }),
+  SLACK_ALERTS_WEBHOOK_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:8026/services/T000/B000/alerts',
+  }),
+  /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
+  RETRY_POLICY: Type.String({ default: '{}' }),
+  /** Where a new consumer group starts reading: earliest (default) or latest. */
+  CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
+  CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-slack' }),
 });
 
 export type Env = typeof EnvSchema.static;

@@ -1,11 +1,14 @@
+import { parsePolicyInput } from '@herald/consumer';
 import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
 import { adminPart, createLogger, exitOnStartupError, serveServiceProcess } from '@herald/service-kit';
 import { createApp } from './app';
 import { readEnv } from './env';
+import { SlackClient } from './slack.client';
 
 async function main(): Promise<void> {
   const env = readEnv();
+  const policyOverride = parsePolicyInput(env.RETRY_POLICY);
   const logger = createLogger('slack', env.LOG_LEVEL);
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-slack' });
   const kafka = createKafka({
@@ -15,7 +18,13 @@ async function main(): Promise<void> {
   });
   const admin = kafka.admin();
   admin.connect().catch((error: unknown) => logger.warn({ err: error }, 'kafka not reachable yet'));
-  const app = await createApp();
+  const { app, transport } = await createApp({
+    slack: new SlackClient(),
+    webhooks: { signups: env.SLACK_SIGNUPS_WEBHOOK_URL, alerts: env.SLACK_ALERTS_WEBHOOK_URL },
+    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
+  });
+  await app.listen();
+  logger.info({ group: env.CONSUMER_GROUP }, 'consuming');
   await serveServiceProcess({
     name: 'slack',
     host: env.HOST,
@@ -24,6 +33,7 @@ async function main(): Promise<void> {
     checks: [
       { name: 'postgres', check: () => databaseReachable(database.pool) },
       { name: 'kafka', check: () => kafkaReachable(admin) },
+      { name: 'consumer', check: async () => transport.isJoined() },
     ],
     parts: [app, adminPart(admin), database],
   });

@@ -1,5 +1,18 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { SLACK_CLIENT, SlackHandlers, WEBHOOKS, type Webhooks } from './slack.handlers';
+import type { SlackClient } from './slack.client';
 
-/** The slack service's Nest module: its handlers and what they need. */
+/** The Slack service's Nest module: its handlers and what they need. */
 @Module({})
-export class SlackModule {}
+export class SlackModule {
+  static register(deps: { slack: SlackClient; webhooks: Webhooks }): DynamicModule {
+    return {
+      module: SlackModule,
+      controllers: [SlackHandlers],
+      providers: [
+        { provide: SLACK_CLIENT, useValue: deps.slack },
+        { provide: WEBHOOKS, useValue: deps.webhooks },
+      ],
+    };
+  }
+}

@@ -1,0 +1,562 @@
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { and, eq, sql } from 'drizzle-orm';
+import {
+  decodeEvent,
+  newEvent,
+  NotificationStatus,
+  RetryHeaders,
+  type EventOf,
+  type Topic,
+} from '@herald/contracts';
+import { processedEvents, type DatabaseHandle } from '@herald/db';
+import { ensureTopics, toMessage, waitForTopics } from '@herald/kafka';
+import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
+import type {
+  HandlerContext,
+  HandlerRegistration,
+  NotificationStatusValue,
+  OutcomeRecord,
+} from './handler';
+import {
+  deadLetterTopicName,
+  retryTiers,
+  retryTopicName,
+  tierFor,
+  withJitter,
+  backoffDelay,
+} from './policy';
+
+/** Largest stack kept in a dead letter, in characters. */
+const MAX_STACK = 4000;
+const MAX_ERROR_MESSAGE = 2000;
+
+export interface ConsumerRunnerOptions {
+  kafka: Kafka;
+  /** The consumer group; retry and dead-letter topics are named after it. */
+  groupId: string;
+  /** The channel named in status events. */
+  channel: 'email' | 'slack' | 'scheduler';
+  /** Holds processed_events, the once-per-group record. */
+  database: DatabaseHandle;
+  logger: Logger;
+  /** Partitions processed in parallel; each partition stays in order. */
+  partitionsConsumedConcurrently?: number;
+  /** Clock and randomness, injectable for tests. */
+  now?: () => number;
+  random?: () => number;
+  /** Called after each message, for metrics. */
+  onOutcome?: (record: OutcomeRecord) => void;
+  /**
+   * Where a group without committed offsets starts: 'earliest' (default: a new service misses
+   * nothing published before it first ran) or 'latest'.
+   */
+  start?: 'earliest' | 'latest';
+}
+
+/** Where a message of a topic goes: its handler, and whether it waits in a retry topic. */
+interface Route {
+  registration: HandlerRegistration;
+  kind: 'source' | 'retry';
+}
+
+/** A Kafka message's headers as strings. */
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+function intHeader(headers: Record<string, string>, name: string): number | undefined {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/**
+ * Consumes the topics of its handlers in one consumer group and gives every message one of
+ * three ends without ever blocking its partition: handled (once per group, recorded in
+ * processed_events), retried later through a retry topic of the group's own, or dead-lettered
+ * with the full story. A message waits for its retry time by pausing its partition, never by
+ * sleeping in a handler (a sleeping kafkajs consumer stops heartbeating and is evicted).
+ *
+ * Order of effects for one message: handler side effect → events it emitted → processed mark →
+ * offset commit. A crash in between means the message is seen again; the processed mark then
+ * skips it, except in the window between the side effect and the mark (at-least-once; the email
+ * Message-ID derived from the event id lets a receiver spot that rare duplicate).
+ */
+export class ConsumerRunner {
+  private readonly registrations: HandlerRegistration[] = [];
+  private readonly routes = new Map<string, Route>();
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stopping = new AbortController();
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private joined = false;
+
+  constructor(private readonly options: ConsumerRunnerOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Adds a handler; one per topic in a group. Call before start(). */
+  register(registration: HandlerRegistration): void {
+    if (this.consumer) throw new Error('register handlers before start()');
+    if (this.routes.has(registration.topic.name)) {
+      throw new Error(`${this.options.groupId}: a second handler for ${registration.topic.name}`);
+    }
+    this.registrations.push(registration);
+    this.routes.set(registration.topic.name, { registration, kind: 'source' });
+    for (const tier of retryTiers(registration.policy)) {
+      this.routes.set(retryTopicName(this.options.groupId, registration.topic.name, tier), {
+        registration,
+        kind: 'retry',
+      });
+    }
+    this.routes.set(this.redriveTopic(registration), { registration, kind: 'retry' });
+  }
+
+  /** Redriven dead letters come back through this topic, at their first attempt again. */
+  redriveTopic(registration: HandlerRegistration): string {
+    return `${this.options.groupId}.${registration.topic.name}.redrive`;
+  }
+
+  /** The retry, redrive and dead-letter topics this group needs, with their partition counts. */
+  ownTopics(): { name: string; partitions: number }[] {
+    return this.registrations.flatMap((r) => [
+      ...retryTiers(r.policy).map((tier) => ({
+        name: retryTopicName(this.options.groupId, r.topic.name, tier),
+        partitions: r.topic.partitions,
+      })),
+      { name: this.redriveTopic(r), partitions: r.topic.partitions },
+      { name: deadLetterTopicName(this.options.groupId, r.topic.name), partitions: 1 },
+    ]);
+  }
+
+  /** Creates the group's own topics, connects, subscribes and starts consuming. */
+  async start(): Promise<void> {
+    const { kafka, groupId } = this.options;
+    const admin = kafka.admin();
+    let seeks: { topic: string; partition: number; offset: string }[] = [];
+    await admin.connect();
+    try {
+      await ensureTopics(admin, this.ownTopics());
+      await waitForTopics(admin, [...this.routes.keys()]);
+      if (this.options.start === 'latest') seeks = await this.endsOfNewPartitions(admin);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, retry: { retries: 5 } });
+    await this.producer.connect();
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    // Ready after the first fetch that follows a join: by then the group's starting offsets are
+    // resolved, so an event published afterwards is seen even when the group starts at 'latest'.
+    let joinedAt = 0;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joinedAt = Date.now();
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      if (joinedAt > 0) this.joined = true;
+    });
+    for (const event of [consumer.events.CRASH, consumer.events.DISCONNECT, consumer.events.STOP]) {
+      consumer.on(event, () => {
+        this.joined = false;
+        joinedAt = 0;
+      });
+    }
+    await consumer.connect();
+    // Right after topics are created the broker may still deny knowing them for a moment
+    // (a retriable UNKNOWN_TOPIC_OR_PARTITION): try again rather than fail the start.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: true });
+        break;
+      } catch (error) {
+        if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
+    await consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    for (const seek of seeks) consumer.seek(seek);
+  }
+
+  /**
+   * For 'latest': the end of every source partition on which the group has no committed offset, read
+   * before the consumer joins. Seeking there (instead of kafkajs' own 'latest' lookup at the first
+   * fetch) means an event published once the service reports ready is always seen.
+   */
+  private async endsOfNewPartitions(admin: Admin): Promise<{ topic: string; partition: number; offset: string }[]> {
+    // Only source topics: a group's own retry and redrive topics hold nothing but its own
+    // messages, which it must read from the start.
+    const sources = this.registrations.map((r) => r.topic.name);
+    const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: sources });
+    const seeks: { topic: string; partition: number; offset: string }[] = [];
+    for (const { topic, partitions } of committed) {
+      const fresh = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
+      if (fresh.size === 0) continue;
+      for (const end of await admin.fetchTopicOffsets(topic)) {
+        if (fresh.has(end.partition)) seeks.push({ topic, partition: end.partition, offset: end.high });
+      }
+    }
+    return seeks;
+  }
+
+  /** True once the consumer has joined its group and has its partitions (readiness). */
+  isJoined(): boolean {
+    return this.joined;
+  }
+
+  /** Stops fetching, lets the batch in flight finish, commits and disconnects. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const route = this.routes.get(batch.topic);
+    if (!route) return;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const headers = stringHeaders(message.headers);
+      const notBefore = route.kind === 'retry' ? intHeader(headers, RetryHeaders.notBefore) : undefined;
+      const wait = notBefore === undefined ? 0 : notBefore - this.now();
+      if (wait > 0) {
+        // Not due yet: stop fetching this partition, come back to this very offset when it is.
+        const resume = payload.pause();
+        this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          resume();
+        }, wait);
+        this.timers.add(timer);
+        this.options.onOutcome?.({
+          handler: route.registration.name,
+          topic: batch.topic,
+          outcome: 'deferred',
+          attempt: intHeader(headers, RetryHeaders.attempt) ?? 1,
+          durationMs: 0,
+        });
+        break;
+      }
+      await this.process(route, batch.topic, batch.partition, message, headers);
+      payload.resolveOffset(message.offset);
+      await payload.heartbeat();
+    }
+    await payload.commitOffsetsIfNecessary();
+  }
+
+  private async process(
+    route: Route,
+    fromTopic: string,
+    partition: number,
+    message: KafkaMessage,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const { registration } = route;
+    const { policy } = registration;
+    const started = this.now();
+    const attempt = route.kind === 'retry' ? (intHeader(headers, RetryHeaders.attempt) ?? 1) : 1;
+    const firstSeenAt = intHeader(headers, RetryHeaders.firstSeenAt) ?? Number(message.timestamp);
+    const firstAttemptAt = intHeader(headers, RetryHeaders.firstAttemptAt) ?? started;
+    const record = (outcome: OutcomeRecord['outcome'], extra: Partial<OutcomeRecord> = {}): void =>
+      this.options.onOutcome?.({
+        handler: registration.name,
+        topic: registration.topic.name,
+        outcome,
+        attempt,
+        durationMs: this.now() - started,
+        ...extra,
+      });
+    const origin = {
+      topic: route.kind === 'source' ? fromTopic : (headers[RetryHeaders.originalTopic] ?? registration.topic.name),
+      partition: route.kind === 'source' ? partition : (intHeader(headers, RetryHeaders.originalPartition) ?? partition),
+      offset: route.kind === 'source' ? message.offset : (headers[RetryHeaders.originalOffset] ?? message.offset),
+      timestamp: route.kind === 'source' ? message.timestamp : (headers[RetryHeaders.originalTimestamp] ?? message.timestamp),
+    };
+
+    let event: EventOf<Topic>;
+    try {
+      event = decodeEvent(registration.topic, message.value);
+    } catch (error) {
+      await this.deadLetter(registration, message, headers, origin, attempt, firstAttemptAt, classify(error, policy));
+      record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
+      return;
+    }
+    const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
+
+    if (await this.alreadyHandled(event.id)) {
+      logger.info('duplicate delivery: already handled by this group, skipped');
+      record('duplicate', { eventId: event.id });
+      return;
+    }
+
+    // Given up before trying: waited too long for a first attempt, or for all of them.
+    if (attempt === 1 && route.kind === 'source' && started - firstSeenAt > policy.scheduleToStartTimeout) {
+      const error = new GivenUpError('SCHEDULE_TO_START_TIMEOUT', `waited ${started - firstSeenAt} ms for a first attempt, more than ${policy.scheduleToStartTimeout} ms`);
+      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, classify(error, policy), logger);
+      record('dead-lettered', { eventId: event.id, errorType: error.code });
+      return;
+    }
+    if (started - firstSeenAt > policy.scheduleToCloseTimeout) {
+      const error = new GivenUpError('SCHEDULE_TO_CLOSE_TIMEOUT', `${started - firstSeenAt} ms since it was first seen, more than ${policy.scheduleToCloseTimeout} ms`);
+      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, classify(error, policy), logger);
+      record('dead-lettered', { eventId: event.id, errorType: error.code });
+      return;
+    }
+
+    const outbox: Message[] = [];
+    const outboxTopics: string[] = [];
+    const subject = registration.describe?.(event);
+    const statusOf = (status: NotificationStatusValue, extra: { detail?: string; nextAt?: Date; error?: Classification } = {}) => {
+      if (!subject) return undefined;
+      return newEvent(
+        NotificationStatus,
+        {
+          subjectId: subject.subjectId,
+          channel: this.options.channel,
+          notification: subject.notification,
+          status,
+          attempt,
+          ...(extra.detail ? { detail: extra.detail.slice(0, 1000) } : {}),
+          ...(extra.nextAt ? { nextAt: extra.nextAt.toISOString() } : {}),
+          ...(extra.error ? { errorCode: extra.error.type.slice(0, 100), errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE) } : {}),
+          at: new Date(this.now()).toISOString(),
+        },
+        { correlationId: event.correlationId, causationId: event.id },
+      );
+    };
+
+    const attemptAbort = new AbortController();
+    const timeout = setTimeout(() => attemptAbort.abort(new AttemptTimeoutError(policy.startToCloseTimeout)), policy.startToCloseTimeout);
+    const onStop = (): void => attemptAbort.abort(new Error('consumer stopping'));
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    const context: HandlerContext = {
+      event,
+      key: message.key?.toString('utf8') ?? '',
+      headers,
+      attempt,
+      signal: attemptAbort.signal,
+      topic: registration.topic.name,
+      logger,
+      emit: (topic, key, emitted, extraHeaders) => {
+        const built = toMessage(topic, key, emitted);
+        outbox.push({ ...built, headers: { ...built.headers, ...extraHeaders } });
+        outboxTopics.push(topic.name);
+      },
+      status: (status, extra) => {
+        const built = statusOf(status, extra);
+        if (!built) throw new Error(`${registration.name}: status() needs a describe() on the registration`);
+        outbox.push(toMessage(NotificationStatus, built.data.subjectId, built));
+        outboxTopics.push(NotificationStatus.name);
+      },
+    };
+
+    try {
+      await Promise.race([
+        registration.handle(context),
+        new Promise<never>((_, reject) => {
+          attemptAbort.signal.addEventListener('abort', () => reject(attemptAbort.signal.reason as Error), { once: true });
+        }),
+      ]);
+    } catch (error) {
+      const why = classify(error, policy);
+      logger.warn({ errorType: why.type, err: error }, `attempt ${attempt} failed: ${why.message}`);
+      await this.afterFailure(registration, event, message, headers, origin, attempt, firstSeenAt, firstAttemptAt, why, statusOf, logger);
+      record(why.retriable && attempt < policy.maximumAttempts ? 'retried' : 'dead-lettered', { eventId: event.id, errorType: why.type });
+      return;
+    } finally {
+      clearTimeout(timeout);
+      this.stopping.signal.removeEventListener('abort', onStop);
+    }
+
+    await this.publishAll(outbox, outboxTopics);
+    await this.markProcessed(event.id, 'handled');
+    record('handled', { eventId: event.id });
+  }
+
+  /** Retry later through the right tier, or dead-letter when no attempt is left. */
+  private async afterFailure(
+    registration: HandlerRegistration,
+    event: EventOf<Topic>,
+    message: KafkaMessage,
+    headers: Record<string, string>,
+    origin: { topic: string; partition: number; offset: string; timestamp: string },
+    attempt: number,
+    firstSeenAt: number,
+    firstAttemptAt: number,
+    why: Classification,
+    statusOf: (status: NotificationStatusValue, extra?: { detail?: string; nextAt?: Date; error?: Classification }) => EventOf<typeof NotificationStatus> | undefined,
+    logger: Logger,
+  ): Promise<void> {
+    const { policy } = registration;
+    const now = this.now();
+    const delay = Math.max(withJitter(backoffDelay(policy, attempt), policy.jitter, this.random), why.retryAfterMs ?? 0);
+    const outOfTime = now + delay - firstSeenAt > policy.scheduleToCloseTimeout;
+    if (!why.retriable || attempt >= policy.maximumAttempts || outOfTime) {
+      const reason = !why.retriable ? 'not retriable' : outOfTime ? 'scheduleToCloseTimeout would pass' : 'no attempt left';
+      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, why, logger, reason);
+      return;
+    }
+    const tier = tierFor(retryTiers(policy), delay);
+    const notBefore = now + delay;
+    const retryHeaders: IHeaders = {
+      ...headers,
+      [RetryHeaders.attempt]: String(attempt + 1),
+      [RetryHeaders.notBefore]: String(notBefore),
+      [RetryHeaders.firstSeenAt]: String(firstSeenAt),
+      [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
+      [RetryHeaders.lastAttemptAt]: String(now),
+      [RetryHeaders.originalTopic]: origin.topic,
+      [RetryHeaders.originalPartition]: String(origin.partition),
+      [RetryHeaders.originalOffset]: origin.offset,
+      [RetryHeaders.originalTimestamp]: origin.timestamp,
+      [RetryHeaders.group]: this.options.groupId,
+      [RetryHeaders.errorType]: why.type,
+      [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
+    };
+    const messages: Message[] = [{ key: message.key, value: message.value, headers: retryHeaders }];
+    const topics = [retryTopicName(this.options.groupId, registration.topic.name, tier)];
+    const status = statusOf('retrying', { nextAt: new Date(notBefore), error: why });
+    if (status) {
+      messages.push(toMessage(NotificationStatus, status.data.subjectId, status));
+      topics.push(NotificationStatus.name);
+    }
+    await this.publishAll(messages, topics);
+    logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${attempt + 1} in ${delay} ms`);
+  }
+
+  private async giveUp(
+    registration: HandlerRegistration,
+    event: EventOf<Topic>,
+    message: KafkaMessage,
+    headers: Record<string, string>,
+    origin: { topic: string; partition: number; offset: string; timestamp: string },
+    attempt: number,
+    firstAttemptAt: number,
+    why: Classification,
+    logger: Logger,
+    reason = 'given up',
+  ): Promise<void> {
+    const subject = registration.describe?.(event);
+    const extra: Message[] = [];
+    if (subject) {
+      const status = newEvent(
+        NotificationStatus,
+        {
+          subjectId: subject.subjectId,
+          channel: this.options.channel,
+          notification: subject.notification,
+          status: 'dead-lettered',
+          attempt,
+          detail: reason,
+          errorCode: why.type.slice(0, 100),
+          errorMessage: why.message.slice(0, MAX_ERROR_MESSAGE),
+          at: new Date(this.now()).toISOString(),
+        },
+        { correlationId: event.correlationId, causationId: event.id },
+      );
+      extra.push(toMessage(NotificationStatus, subject.subjectId, status));
+    }
+    await this.deadLetter(registration, message, headers, origin, attempt, firstAttemptAt, why, extra);
+    await this.markProcessed(event.id, 'dead-lettered');
+    logger.error({ errorType: why.type, reason }, `dead-lettered after ${attempt} attempt(s): ${why.message}`);
+  }
+
+  /** Writes the dead letter: original key, value and headers plus the whole story. */
+  private async deadLetter(
+    registration: HandlerRegistration,
+    message: KafkaMessage,
+    headers: Record<string, string>,
+    origin: { topic: string; partition: number; offset: string; timestamp: string },
+    attempt: number,
+    firstAttemptAt: number,
+    why: Classification,
+    extra: Message[] = [],
+  ): Promise<void> {
+    const dlq = deadLetterTopicName(this.options.groupId, registration.topic.name);
+    const letter: Message = {
+      key: message.key,
+      value: message.value,
+      headers: {
+        ...headers,
+        [RetryHeaders.attempt]: String(attempt),
+        [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
+        [RetryHeaders.lastAttemptAt]: String(this.now()),
+        [RetryHeaders.originalTopic]: origin.topic,
+        [RetryHeaders.originalPartition]: String(origin.partition),
+        [RetryHeaders.originalOffset]: origin.offset,
+        [RetryHeaders.originalTimestamp]: origin.timestamp,
+        [RetryHeaders.group]: this.options.groupId,
+        [RetryHeaders.errorType]: why.type,
+        [RetryHeaders.errorCode]: why.type,
+        [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
+        [RetryHeaders.errorStack]: (why.stack ?? '').slice(0, MAX_STACK),
+      },
+    };
+    delete (letter.headers as Record<string, unknown>)[RetryHeaders.notBefore];
+    await this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]);
+  }
+
+  /** Sends messages to their topics in one request per topic, acknowledged by all in-sync replicas. */
+  private async publishAll(messages: Message[], topics: string[]): Promise<void> {
+    if (messages.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    messages.forEach((m, i) => {
+      const topic = topics[i] as string;
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
+    });
+    if (!this.producer) throw new Error('consumer not started');
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+    });
+  }
+
+  private async alreadyHandled(eventId: string): Promise<boolean> {
+    const rows = await this.options.database.db
+      .select({ one: sql<number>`1` })
+      .from(processedEvents)
+      .where(
+        and(
+          eq(processedEvents.consumerGroup, this.options.groupId),
+          eq(processedEvents.eventId, eventId),
+          eq(processedEvents.outcome, 'handled'),
+        ),
+      )
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  private async markProcessed(eventId: string, outcome: 'handled' | 'dead-lettered'): Promise<void> {
+    await this.options.database.db
+      .insert(processedEvents)
+      .values({ consumerGroup: this.options.groupId, eventId, outcome })
+      .onConflictDoUpdate({
+        target: [processedEvents.consumerGroup, processedEvents.eventId],
+        set: { outcome, processedAt: sql`now()` },
+      });
+  }
+}
+

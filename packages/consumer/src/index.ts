@@ -1,0 +1,28 @@
+export { ConsumerRunner } from './consumer.runner';
+export type { ConsumerRunnerOptions } from './consumer.runner';
+export type {
+  HandlerContext,
+  HandlerRegistration,
+  NotificationSubject,
+  Outcome,
+  OutcomeRecord,
+  NotificationStatusValue,
+} from './handler';
+export {
+  DEFAULT_RETRY_POLICY,
+  resolvePolicy,
+  backoffDelay,
+  withJitter,
+  retryTiers,
+  tierFor,
+  formatDelay,
+  retryTopicName,
+  deadLetterTopicName,
+  parsePolicyInput,
+} from './policy';
+export type { RetryPolicy, RetryPolicyInput } from './policy';
+export { classify, AttemptTimeoutError, GivenUpError } from './errors';
+export type { Classification, RetryAfter } from './errors';
+export { HeraldKafkaTransport, handlerOptions } from './nest-transport';
+export type { HandlerOptions, HeraldTransportOptions } from './nest-transport';
+export { PassThroughExceptionFilter } from './exception.filter';

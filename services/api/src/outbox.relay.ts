@@ -1,0 +1,243 @@
+import { and, asc, count, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Client } from 'pg';
+import { topics } from '@herald/contracts';
+import { outbox, type Database } from '@herald/db';
+import type { Logger } from '@herald/service-kit';
+import { OUTBOX_CHANNEL } from './outbox.repository';
+
+export interface OutboxRelayOptions {
+  db: Database;
+  /** For the dedicated LISTEN connection (a pooled one would be returned and lose it). */
+  databaseUrl: string;
+  kafka: Kafka;
+  logger: Logger;
+  /** Rows claimed and published per round; default 500. */
+  batchSize?: number;
+  /** Fallback poll besides LISTEN; default 1 s. */
+  pollIntervalMs?: number;
+  /** Longest pause between attempts while Kafka or Postgres fail; default 5 s. */
+  maxBackoffMs?: number;
+}
+
+const TOPIC_NAMES = topics.map((t) => t.name);
+
+type Row = Pick<typeof outbox.$inferSelect, 'id' | 'topic' | 'key' | 'payload' | 'headers'>;
+
+/**
+ * Publishes the transactional outbox to Kafka: unpublished rows in id order, in batches, with an
+ * idempotent producer (acks from all in-sync replicas), then marks them published. It wakes on
+ * `NOTIFY herald_outbox` and on a fallback poll, and never spins. Rows are claimed with
+ * `FOR UPDATE SKIP LOCKED`, so several api replicas can run it; a key whose earlier rows another
+ * replica holds waits for them, so one key's events keep their order. When Kafka is down rows
+ * stay unpublished and the relay retries with capped backoff.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private producer: Producer | undefined;
+  private producerConnected = false;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private woken = false;
+  private resume: (() => void) | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private listener: Client | undefined;
+  private listenerTimer: NodeJS.Timeout | undefined;
+  private listenerFailures = 0;
+  private failures = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+  }
+
+  /** Rounds in a row that failed (0 when the last one published or found nothing). */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  /** Starts listening, polling and publishing in the background. */
+  start(): void {
+    if (this.loop) return;
+    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.pollTimer.unref();
+    this.listen();
+    this.loop = this.run();
+  }
+
+  /** Asks for a round now (a NOTIFY or the poll calls it). */
+  wake(): void {
+    this.woken = true;
+    this.resume?.();
+  }
+
+  /** Rows written but not published yet (of Herald's topics: the rows the relay publishes). */
+  async backlog(): Promise<number> {
+    const [row] = await this.options.db
+      .select({ n: count() })
+      .from(outbox)
+      .where(and(isNull(outbox.publishedAt), inArray(outbox.topic, TOPIC_NAMES)));
+    return row?.n ?? 0;
+  }
+
+  /**
+   * One round: claims up to a batch of unpublished rows, publishes them and marks them, in one
+   * transaction. Returns how many it published; throws (leaving the rows unpublished) when Kafka
+   * or Postgres fail.
+   */
+  async publishBatch(): Promise<number> {
+    const producer = await this.connectedProducer();
+    return this.options.db.transaction(async (tx) => {
+      const claimed = await tx
+        .select({ id: outbox.id, topic: outbox.topic, key: outbox.key, payload: outbox.payload, headers: outbox.headers })
+        .from(outbox)
+        // A row for a topic Herald does not own would fail every batch it is in; it stays behind.
+        .where(and(isNull(outbox.publishedAt), inArray(outbox.topic, TOPIC_NAMES)))
+        .orderBy(asc(outbox.id))
+        .limit(this.batchSize)
+        .for('update', { skipLocked: true });
+      const last = claimed.at(-1);
+      if (!last) return 0;
+      // Unpublished rows below ours that we did not claim are held by another replica: our rows
+      // of the same keys must wait for them, or those keys' events would go out of order.
+      const held = await tx
+        .selectDistinct({ key: outbox.key })
+        .from(outbox)
+        .where(
+          and(
+            isNull(outbox.publishedAt),
+            lt(outbox.id, last.id),
+            notInArray(outbox.id, claimed.map((r) => r.id)),
+            inArray(outbox.key, [...new Set(claimed.map((r) => r.key))]),
+          ),
+        );
+      const heldKeys = new Set(held.map((r) => r.key));
+      const rows = claimed.filter((r) => !heldKeys.has(r.key));
+      if (rows.length === 0) return 0;
+      await producer.sendBatch({ acks: -1, topicMessages: byTopic(rows) });
+      await tx
+        .update(outbox)
+        .set({ publishedAt: sql`now()` })
+        .where(inArray(outbox.id, rows.map((r) => r.id)));
+      return rows.length;
+    });
+  }
+
+  /** Stops: finishes the round in flight (waiting at most `timeoutMs`), then disconnects. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.listenerTimer);
+    this.resume?.();
+    if (this.loop) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.loop, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    await this.listener?.end().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      let published: number;
+      try {
+        published = await this.publishBatch();
+        if (this.failures > 0) this.options.logger.info({ published }, 'outbox relay publishing again');
+        this.failures = 0;
+      } catch (error) {
+        this.failures += 1;
+        const delayMs = Math.min(this.maxBackoffMs, 250 * 2 ** (this.failures - 1));
+        this.options.logger.warn(
+          { err: error, failures: this.failures, retryInMs: delayMs },
+          'outbox relay could not publish; rows stay in the outbox',
+        );
+        await this.pause(delayMs);
+        continue;
+      }
+      // A full batch means more rows may be waiting; otherwise sleep until woken.
+      if (published < this.batchSize) await this.pause();
+    }
+  }
+
+  /** Waits for a wake or stop; with `ms`, a backoff that only stop cuts short. */
+  private pause(ms?: number): Promise<void> {
+    if (this.stopping || (ms === undefined && this.woken)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.resume = undefined;
+        resolve();
+      };
+      const timer = ms === undefined ? undefined : setTimeout(finish, ms);
+      this.resume = ms === undefined ? finish : () => this.stopping && finish();
+    });
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    // One producer for the relay's life: after a failed send its retry keeps the same producer id
+    // and sequence numbers, so the broker drops what it had already written.
+    this.producer ??= this.options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // murmur2 of the key, as Java clients partition: one key, one partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      // Bounded, so a dead broker fails the round and the relay's own backoff takes over.
+      retry: { retries: 5, maxRetryTime: this.maxBackoffMs },
+    });
+    if (!this.producerConnected) {
+      await this.producer.connect();
+      this.producerConnected = true;
+    }
+    return this.producer;
+  }
+
+  /** LISTEN on a dedicated connection; on any error, reconnect with capped backoff. */
+  private listen(): void {
+    if (this.stopping) return;
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'herald-api-outbox' });
+    let lost = false;
+    const reconnect = (error?: unknown): void => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = undefined;
+      void client.end().catch(() => undefined);
+      if (this.stopping) return;
+      this.listenerFailures += 1;
+      const delayMs = Math.min(this.maxBackoffMs, 500 * 2 ** (this.listenerFailures - 1));
+      this.options.logger.warn({ err: error, retryInMs: delayMs }, 'outbox listener disconnected; polling until it is back');
+      this.listenerTimer = setTimeout(() => this.listen(), delayMs);
+      this.listenerTimer.unref();
+    };
+    client.on('error', reconnect);
+    client.on('end', () => reconnect(new Error('connection ended')));
+    client.on('notification', () => this.wake());
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${OUTBOX_CHANNEL}`))
+      .then(() => {
+        if (this.stopping) return void client.end().catch(() => undefined);
+        this.listener = client;
+        this.listenerFailures = 0;
+        // Whatever was notified while we were not listening.
+        this.wake();
+      }, reconnect);
+  }
+}
+
+/** Kafka messages grouped by topic, each topic's messages in id order. */
+function byTopic(rows: readonly Row[]): TopicMessages[] {
+  const topics = new Map<string, Message[]>();
+  for (const row of rows) {
+    const messages = topics.get(row.topic) ?? [];
+    // The payload was validated against its contract when the row was written.
+    messages.push({ key: row.key, value: JSON.stringify(row.payload), headers: row.headers });
+    topics.set(row.topic, messages);
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
+}

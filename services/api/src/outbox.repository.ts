@@ -1,0 +1,30 @@
+import { sql } from 'drizzle-orm';
+import { assertEvent, type EventOf, type Topic } from '@herald/contracts';
+import { outbox } from '@herald/db';
+import { eventHeaders } from '@herald/kafka';
+import type { Transaction } from './idempotency';
+
+/** The channel the relay LISTENs on; a NOTIFY inside a transaction is delivered on commit. */
+export const OUTBOX_CHANNEL = 'herald_outbox';
+
+/**
+ * Writes `event` to the outbox in the caller's transaction, validated against its topic, and
+ * wakes the relay when the transaction commits.
+ */
+export async function appendToOutbox<T extends Topic>(
+  tx: Transaction,
+  topic: T,
+  key: string,
+  event: EventOf<T>,
+): Promise<void> {
+  assertEvent(topic, event);
+  await tx.insert(outbox).values({
+    eventId: event.id,
+    topic: topic.name,
+    key,
+    payload: event,
+    // The same headers a direct publish would carry; all of them are strings.
+    headers: Object.fromEntries(Object.entries(eventHeaders(event)).map(([name, value]) => [name, String(value)])),
+  });
+  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { newEvent, NotificationStatus } from '@herald/contracts';
+import { notificationTimeline, openDatabase } from '@herald/db';
+import { createKafka, publishEvents } from '@herald/kafka';
+import { createLogger } from '@herald/service-kit';
+import { infrastructure, uniqueName, waitFor } from '@herald/testing';
+import { listTimeline } from './timeline.repository';
+import { TimelineProjector } from './timeline.projector';
+
+// Integration: the real Kafka and PostgreSQL, on notification.status.v1 with a group of its own.
+describe('TimelineProjector', () => {
+  const infra = infrastructure();
+  const database = openDatabase(infra.databaseUrl);
+  const kafka = createKafka({ clientId: 'api-projector-test', brokers: infra.kafkaBrokers, log: () => undefined });
+  const producer = kafka.producer();
+  const projector = new TimelineProjector({
+    kafka,
+    db: database.db,
+    logger: createLogger('api-test', 'silent'),
+    groupId: uniqueName('api-timeline-test'),
+  });
+
+  beforeAll(async () => {
+    await producer.connect();
+    projector.start();
+  });
+  afterAll(async () => {
+    await projector.stop();
+    await producer.disconnect();
+    await database.close();
+  });
+
+  const status = (subjectId: string, notification = 'welcome') =>
+    newEvent(NotificationStatus, {
+      subjectId,
+      channel: 'email',
+      notification,
+      status: 'sent',
+      attempt: 1,
+      at: new Date().toISOString(),
+    });
+  const publish = (events: ReturnType<typeof status>[]) =>
+    publishEvents(producer, NotificationStatus, events.map((event) => ({ key: event.data.subjectId, event })));
+  const timelineHas = (subjectId: string, eventId: string) => async () =>
+    (await listTimeline(database.db, subjectId)).some((e) => e.eventId === eventId);
+
+  it('records a published status', async () => {
+    const subject = randomUUID();
+    const event = status(subject);
+    await publish([event]);
+    await waitFor(timelineHas(subject, event.id), { timeoutMs: 45_000, description: 'the timeline row' });
+    const [entry] = await listTimeline(database.db, subject);
+    expect(entry).toMatchObject({ eventId: event.id, channel: 'email', status: 'sent', correlationId: event.correlationId });
+  });
+
+  it('records a redelivered status once', async () => {
+    const subject = randomUUID();
+    const event = status(subject);
+    const marker = status(subject, 'follow-up');
+    await publish([event, event]);
+    await publish([event, marker]);
+    await waitFor(timelineHas(subject, marker.id), { timeoutMs: 30_000, description: 'the marker row' });
+    const rows = await database.db.select().from(notificationTimeline).where(eq(notificationTimeline.eventId, event.id));
+    expect(rows).toHaveLength(1);
+  });
+
+  it('skips invalid messages without blocking the partition', async () => {
+    const subject = randomUUID();
+    const valid = status(subject);
+    await producer.send({
+      topic: NotificationStatus.name,
+      messages: [
+        { key: subject, value: 'garbage' },
+        { key: subject, value: null },
+        { key: subject, value: JSON.stringify({ ...status(subject), data: { subjectId: subject } }) },
+      ],
+    });
+    await publish([valid]);
+    await waitFor(timelineHas(subject, valid.id), { timeoutMs: 30_000, description: 'the valid row after the garbage' });
+    expect(await listTimeline(database.db, subject)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { CloneType, Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Email, FullName, USER_LIMITS, Username } from '@herald/contracts';
+import type { Database } from '@herald/db';
+import { ApiError } from './errors';
+import { errorResponses, UserIdParams } from './http.schemas';
+import { IdempotencyHeaders, withIdempotency } from './idempotency';
+import { createUser, deleteUser, findUser, type User } from './users.repository';
+import { PATTERN_MESSAGE } from './validation';
+
+// The contract's own schemas, so that whatever the api accepts makes a valid UserCreated event.
+const CreateUserBody = Type.Object(
+  {
+    email: CloneType(Email, {
+      description: `An email address, at most ${USER_LIMITS.emailMaxLength} characters; unique regardless of case.`,
+      examples: ['ada@example.com'],
+    }),
+    username: CloneType(Username, {
+      description: `${USER_LIMITS.usernameMinLength}–${USER_LIMITS.usernameMaxLength} letters, digits, ".", "_" or "-"; unique regardless of case.`,
+      [PATTERN_MESSAGE]: 'must start with a letter or digit and contain only letters, digits, ".", "_" and "-"',
+      examples: ['ada.l'],
+    }),
+    full_name: CloneType(FullName, {
+      description: `One line of text, at most ${USER_LIMITS.fullNameMaxLength} characters, stored as sent.`,
+      [PATTERN_MESSAGE]: 'must be one line of text that is not blank (no control characters such as CR or LF)',
+      examples: ['Ada Lovelace'],
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const UserResponse = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String(),
+    username: Type.String(),
+    full_name: Type.String(),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { description: 'The user.' },
+);
+type UserResponse = Static<typeof UserResponse>;
+
+function toResponse(user: User): UserResponse {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    full_name: user.fullName,
+    created_at: user.createdAt.toISOString(),
+  };
+}
+
+const notFound = () => new ApiError('not_found', 'No such user.');
+
+export interface UsersRoutesOptions {
+  db: Database;
+  now: () => Date;
+}
+
+/** Signup (POST), read (GET) and delete (DELETE) users; each change goes through the outbox. */
+export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { db, now }) => {
+  app.post(
+    '/api/v1/users',
+    {
+      schema: {
+        summary: 'Sign a user up',
+        description:
+          'Creates the user and, in the same transaction, the UserCreated event that sends the welcome email. ' +
+          'A retry with the same Idempotency-Key and body returns the first response with `Idempotent-Replayed: true`.',
+        tags: ['users'],
+        headers: IdempotencyHeaders,
+        body: CreateUserBody,
+        response: {
+          201: CloneType(UserResponse, { description: 'The user was created.' }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'email_taken',
+            'username_taken',
+            'payload_too_large',
+            'unsupported_media_type',
+            'idempotency_key_reused',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { email, username, full_name: fullName } = request.body;
+      const user: User = { id: randomUUID(), email, username, fullName, createdAt: now() };
+      const identity = { method: request.method, path: request.url.split('?')[0] ?? '', body: request.body };
+      const result = await withIdempotency(db, request.headers['idempotency-key'], identity, async (tx) => {
+        await createUser(tx, user);
+        return { statusCode: 201, body: toResponse(user) };
+      });
+      if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(result.body);
+    },
+  );
+
+  app.get(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        summary: 'Read a user',
+        tags: ['users'],
+        params: UserIdParams,
+        response: { 200: UserResponse, ...errorResponses('validation_failed', 'not_found') },
+      },
+    },
+    async (request) => {
+      const user = await findUser(db, request.params.id);
+      if (!user) throw notFound();
+      return toResponse(user);
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/:id',
+    {
+      schema: {
+        summary: 'Delete a user',
+        description: 'Marks the user deleted and emits UserDeleted, which cancels their pending follow-ups.',
+        tags: ['users'],
+        params: UserIdParams,
+        response: {
+          204: Type.Null({ description: 'The user was deleted.' }),
+          ...errorResponses('validation_failed', 'not_found'),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteUser(db, request.params.id, now()))) throw notFound();
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,115 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
+import { HeraldError } from '@herald/contracts';
+import type { RenderedEmail } from './templates';
+
+export interface OutgoingEmail extends RenderedEmail {
+  to: string;
+  /** RFC 5322 Message-ID, derived from the event that caused the email. */
+  messageId: string;
+}
+
+/** SMTP failures the transport can decide on: 4xx and connection trouble retry, 5xx does not. */
+export class SmtpError extends HeraldError {
+  constructor(
+    code: 'SMTP_TRANSIENT' | 'SMTP_PERMANENT' | 'SMTP_UNAVAILABLE' | 'SMTP_RECIPIENT_REJECTED',
+    message: string,
+    retriable: boolean,
+    readonly responseCode?: number,
+    cause?: unknown,
+  ) {
+    super(code, message, { retriable, cause });
+  }
+}
+
+/** Maps a nodemailer failure to an SmtpError. */
+export function toSmtpError(error: unknown): SmtpError {
+  const e = error as Error & { responseCode?: number; code?: string; response?: string };
+  const detail = e.response ?? e.message;
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode >= 500) return new SmtpError('SMTP_PERMANENT', `SMTP ${detail}`, false, e.responseCode, error);
+    if (e.responseCode >= 400) return new SmtpError('SMTP_TRANSIENT', `SMTP ${detail}`, true, e.responseCode, error);
+  }
+  return new SmtpError('SMTP_UNAVAILABLE', `SMTP server unreachable: ${e.code ?? ''} ${e.message}`.trim(), true, undefined, error);
+}
+
+/**
+ * Sends email through a pooled SMTP transport. An aborted attempt (startToCloseTimeout) closes
+ * the pool, which tears down its connections, so a server that accepts and never answers cannot
+ * hold the attempt; the next send opens a new pool.
+ */
+export class Mailer {
+  private transport: Transporter<SMTPPool.SentMessageInfo>;
+
+  constructor(
+    private readonly smtpUrl: string,
+    private readonly from: string,
+    private readonly poolSize: number,
+  ) {
+    this.transport = this.createTransport();
+  }
+
+  private createTransport(): Transporter<SMTPPool.SentMessageInfo> {
+    const url = new URL(this.smtpUrl);
+    return nodemailer.createTransport({
+      pool: true,
+      maxConnections: this.poolSize,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
+      secure: url.protocol === 'smtps:',
+      ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+  }
+
+  /** Sends one email; resolves with the server's acceptance, throws an SmtpError. */
+  async send(email: OutgoingEmail, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const onAbort = (): void => {
+      const stuck = this.transport;
+      this.transport = this.createTransport();
+      stuck.close();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const info = await this.transport.sendMail({
+        from: this.from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: email.messageId,
+      });
+      if (info.rejected.length > 0) {
+        throw new SmtpError('SMTP_RECIPIENT_REJECTED', `SMTP rejected ${info.rejected.join(', ')}`, false);
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error instanceof SmtpError ? error : toSmtpError(error);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** True when the SMTP server answers a NOOP handshake. */
+  async verify(): Promise<boolean> {
+    return this.transport.verify().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+/** `<event-id@domain>`: the same event always gives the same Message-ID. */
+export function messageIdFor(eventId: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'herald.local';
+  return `<${eventId}@${domain}>`;
+}

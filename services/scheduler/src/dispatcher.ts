@@ -1,0 +1,401 @@
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Pool, PoolClient } from 'pg';
+import {
+  encodeEvent,
+  MAX_EVENT_BYTES,
+  topicByName,
+  type EventOf,
+  type Topic,
+} from '@herald/contracts';
+import { eventHeaders } from '@herald/kafka';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { systemClock, type Clock } from './clock';
+import { errorMessage, type SchedulerLogger } from './logger';
+import {
+  SCHEDULER_CHANNEL,
+  type ClaimFilter,
+  type ScheduledMessage,
+  type ScheduledMessagesStore,
+} from './scheduled-messages.store';
+
+/** An extra message published with a scheduled one, in the same send (a timeline status, say). */
+export interface CompanionMessage {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface DispatcherOptions {
+  /** The store over the dispatcher's own pool. */
+  store: ScheduledMessagesStore;
+  /** Pool the LISTEN connection is taken from (held for the dispatcher's life). */
+  pool: Pool;
+  /** Idempotent producer (see createDispatchProducer); the caller connects and disconnects it. */
+  producer: Producer;
+  logger: SchedulerLogger;
+  clock?: Clock;
+  /** Rows claimed and published per transaction; default 500. */
+  batchSize?: number;
+  /** Longest sleep without a look at the table, a safety net for a lost notification; default 30 s. */
+  maxIdleMs?: number;
+  /** Only claim these rows (tests, partitioned deployments). */
+  filter?: ClaimFilter;
+  /** Called after each committed batch with the rows published and their lateness (publish − due), in ms. */
+  onDispatched?: (rows: readonly ScheduledMessage[], latenessMs: readonly number[]) => void;
+  /**
+   * Topics besides Herald's own that rows may target (a test's own topic). A row for any other
+   * topic is cancelled: Kafka here never creates topics on first use, so publishing to an unknown
+   * one would fail the whole batch again and again and stall the queue behind it.
+   */
+  allowTopic?: (topic: string) => boolean;
+  /** Extra messages to publish with a row (same send, same transaction). */
+  companions?: (row: ScheduledMessage, at: Date) => readonly CompanionMessage[];
+  /** Backoff while Kafka or Postgres fail (real time, whatever the clock). */
+  backoff?: BackoffOptions;
+  /** A publish taking longer than this fails the batch, which is rolled back; default 30 s. */
+  publishTimeoutMs?: number;
+  /** Sleep while due rows are held by another dispatcher; default 1 s. */
+  contendedWaitMs?: number;
+}
+
+/** What one claim-publish-mark cycle did. */
+export interface BatchOutcome {
+  claimed: number;
+  dispatched: number;
+  /** Rows cancelled because their value does not match their topic's contract. */
+  rejected: number;
+  /** The clock's time the rows were claimed as of. */
+  claimedAt: Date;
+}
+
+export type DispatcherPhase =
+  'new' | 'dispatching' | 'sleeping' | 'backing-off' | 'stopping' | 'stopped';
+
+// Kafka refuses requests larger than its message.max.bytes (1 MiB by default); a batch is sent in
+// chunks well under it.
+const MAX_SEND_BYTES = 512 * 1024;
+
+interface Prepared {
+  row: ScheduledMessage;
+  message: Message;
+  bytes: number;
+}
+
+/**
+ * Publishes scheduled messages when they fall due. Each batch is one transaction: claim due rows
+ * (FOR UPDATE SKIP LOCKED), publish them, mark them dispatched, commit. Any number of dispatchers
+ * may run against one table; each row is published by the one that claimed it.
+ *
+ * At-least-once: if the process dies or the commit fails after Kafka acknowledged the publish,
+ * the transaction rolls back, the rows are pending again and are published again by whoever
+ * claims them next. A consumer deduplicates by event id. Nothing is ever marked dispatched
+ * without having been acknowledged by all in-sync replicas first.
+ *
+ * Between batches it sleeps until the next due time (at most `maxIdleMs`), and wakes early on a
+ * `NOTIFY herald_scheduler` from `schedule()` or on stop: it never polls in a loop.
+ */
+export class Dispatcher {
+  readonly #store: ScheduledMessagesStore;
+  readonly #pool: Pool;
+  readonly #producer: Producer;
+  readonly #logger: SchedulerLogger;
+  readonly #clock: Clock;
+  readonly #batchSize: number;
+  readonly #maxIdleMs: number;
+  readonly #filter: ClaimFilter;
+  readonly #options: DispatcherOptions;
+  readonly #stopping = new AbortController();
+  #listener: PoolClient | undefined;
+  #loop: Promise<void> | undefined;
+  #phase: DispatcherPhase = 'new';
+  #wakeRequested = false;
+  #sleep: { deadline: number; wake: AbortController } | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    this.#store = options.store;
+    this.#pool = options.pool;
+    this.#producer = options.producer;
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
+    this.#batchSize = options.batchSize ?? 500;
+    this.#maxIdleMs = options.maxIdleMs ?? 30_000;
+    this.#filter = options.filter ?? {};
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1)
+      throw new RangeError('batchSize must be a positive integer');
+    if (!(this.#maxIdleMs > 0)) throw new RangeError('maxIdleMs must be positive');
+  }
+
+  /** What the loop is doing now (for readiness and tests). */
+  get phase(): DispatcherPhase {
+    return this.#phase;
+  }
+
+  /**
+   * Starts listening for notifications, then the loop in the background. A failed LISTEN is
+   * logged and retried by the loop; until then the maxIdle look at the table is the safety net.
+   */
+  async start(): Promise<void> {
+    if (this.#loop) throw new Error('dispatcher already started');
+    await this.#listen().catch((error: unknown) =>
+      this.#logger.warn(
+        { err: error },
+        `scheduler dispatcher cannot LISTEN yet: ${errorMessage(error)}`,
+      ),
+    );
+    this.#loop = this.#run();
+  }
+
+  /** Stops: the batch in flight is finished and committed, then the loop ends and LISTEN is released. */
+  async stop(): Promise<void> {
+    if (this.#phase === 'stopped') return;
+    this.#phase = 'stopping';
+    this.#stopping.abort();
+    this.#sleep?.wake.abort();
+    await this.#loop;
+    this.#unlisten();
+    this.#phase = 'stopped';
+  }
+
+  /** Runs one claim-publish-mark cycle now. */
+  async dispatchOnce(): Promise<BatchOutcome> {
+    const claimedAt = this.#clock.now();
+    const { sent, refused, claimed, at } = await this.#store.transaction(async (tx) => {
+      const rows = await tx.claimDue(claimedAt, this.#batchSize, this.#filter);
+      const prepared: Prepared[] = [];
+      const refused: { row: ScheduledMessage; error: unknown }[] = [];
+      for (const row of rows) {
+        try {
+          prepared.push(prepare(row, this.#options.allowTopic));
+        } catch (error) {
+          refused.push({ row, error });
+        }
+      }
+      if (prepared.length > 0) await this.#publish(prepared, this.#clock.now());
+      const at = this.#clock.now();
+      await tx.markDispatched(
+        prepared.map((p) => p.row.id),
+        at,
+      );
+      await tx.markCancelled(
+        refused.map((r) => r.row.id),
+        at,
+      );
+      return { sent: prepared.map((p) => p.row), refused, claimed: rows.length, at };
+    });
+    // Bad data must neither block the queue nor vanish silently: logged once its cancel committed.
+    for (const { row, error } of refused) {
+      this.#logger.error(
+        {
+          scheduledMessageId: String(row.id),
+          scheduleKey: row.scheduleKey,
+          topic: row.topic,
+          err: error,
+        },
+        `scheduled message ${row.id} cancelled: ${errorMessage(error)}`,
+      );
+    }
+    if (sent.length > 0 && this.#options.onDispatched) {
+      try {
+        this.#options.onDispatched(
+          sent,
+          sent.map((row) => Math.max(0, at.getTime() - row.dueAt.getTime())),
+        );
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'onDispatched hook failed');
+      }
+    }
+    return { claimed, dispatched: sent.length, rejected: refused.length, claimedAt };
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping.signal.aborted) {
+      this.#wakeRequested = false;
+      try {
+        if (!this.#listener) await this.#listen();
+        this.#setPhase('dispatching');
+        const batch = await this.dispatchOnce();
+        failures = 0;
+        if (batch.claimed >= this.#batchSize) continue;
+        const next = await this.#store.nextDueAt(this.#filter);
+        if (this.#wakeRequested || this.#stopping.signal.aborted) continue;
+        await this.#sleepUntil(this.#wakeTime(next, batch.claimedAt));
+      } catch (error) {
+        failures += 1;
+        const delay = backoffDelay(failures, this.#options.backoff);
+        this.#logger.error(
+          { err: error, failures, retryInMs: delay },
+          `scheduler dispatch failed: ${errorMessage(error)}`,
+        );
+        this.#setPhase('backing-off');
+        // Real time: this waits for Kafka or Postgres to recover, not for a due time.
+        await systemClock.sleep(delay, this.#stopping.signal);
+      }
+    }
+  }
+
+  /** When to look again: the next due time, capped by maxIdle; a little later if others hold it. */
+  #wakeTime(next: Date | null, claimedAt: Date): number {
+    const now = this.#clock.now().getTime();
+    if (next === null) return now + this.#maxIdleMs;
+    // Due already when we claimed, yet not ours: another dispatcher holds the row and will
+    // publish it (or die, and its transaction roll back). Look again shortly, do not spin.
+    if (next.getTime() <= claimedAt.getTime()) {
+      return now + Math.min(this.#options.contendedWaitMs ?? 1000, this.#maxIdleMs);
+    }
+    return Math.min(next.getTime(), now + this.#maxIdleMs);
+  }
+
+  async #sleepUntil(deadline: number): Promise<void> {
+    const ms = deadline - this.#clock.now().getTime();
+    if (ms <= 0) return;
+    const wake = new AbortController();
+    this.#sleep = { deadline, wake };
+    this.#setPhase('sleeping');
+    try {
+      await this.#clock.sleep(ms, AbortSignal.any([wake.signal, this.#stopping.signal]));
+    } finally {
+      this.#sleep = undefined;
+    }
+  }
+
+  #setPhase(phase: DispatcherPhase): void {
+    if (!this.#stopping.signal.aborted) this.#phase = phase;
+  }
+
+  #onNotification(payload: string | undefined): void {
+    const dueAt = Number(payload);
+    // A row due after we wake anyway changes nothing.
+    if (this.#sleep && Number.isFinite(dueAt) && dueAt >= this.#sleep.deadline) return;
+    this.#wakeRequested = true;
+    this.#sleep?.wake.abort();
+  }
+
+  async #listen(): Promise<void> {
+    const client = await this.#pool.connect();
+    client.on('notification', (message) => {
+      if (message.channel === SCHEDULER_CHANNEL) this.#onNotification(message.payload);
+    });
+    client.on('error', (error) => {
+      this.#logger.warn({ err: error }, 'scheduler LISTEN connection lost; reconnecting');
+      if (this.#listener === client) this.#unlisten(error);
+      // Anything scheduled while we were deaf is found by the next look at the table.
+      this.#wakeRequested = true;
+      this.#sleep?.wake.abort();
+    });
+    try {
+      await client.query(`LISTEN ${SCHEDULER_CHANNEL}`);
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    this.#listener = client;
+  }
+
+  #unlisten(error?: Error): void {
+    const client = this.#listener;
+    this.#listener = undefined;
+    // Released with an error (or true) the connection is closed, never handed out in LISTEN state.
+    client?.release(error ?? true);
+  }
+
+  async #publish(prepared: readonly Prepared[], at: Date): Promise<void> {
+    const messages: { topic: string; message: Message; bytes: number }[] = [];
+    for (const p of prepared) {
+      messages.push({ topic: p.row.topic, message: p.message, bytes: p.bytes });
+      for (const extra of this.#options.companions?.(p.row, at) ?? []) {
+        const { topic, ...message } = extra;
+        messages.push({ topic, message, bytes: extra.value.length });
+      }
+    }
+    for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
+      await withTimeout(
+        this.#producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 }),
+        this.#options.publishTimeoutMs ?? 30_000,
+        'publishing scheduled messages',
+      );
+    }
+  }
+}
+
+/**
+ * The producer a dispatcher wants: idempotent, acks from all in-sync replicas (set per send), the
+ * Java client's partitioner (same key, same partition as every other Herald producer). Retries
+ * are finite so that a Kafka outage fails the batch, which is rolled back and retried with
+ * backoff, instead of holding its rows locked forever.
+ */
+export function createDispatchProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 5 },
+  });
+}
+
+/** The Kafka message for a row; throws when it must not be published. */
+function prepare(row: ScheduledMessage, allowTopic?: (topic: string) => boolean): Prepared {
+  const contract = topicByName(row.topic);
+  if (contract) {
+    // Validated on the way out, like every Herald event.
+    const value = encodeEvent(contract, row.value as EventOf<Topic>);
+    const headers = {
+      ...row.headers,
+      ...(eventHeaders(row.value as EventOf<Topic>) as Record<string, string>),
+    };
+    return { row, message: { key: row.key, value, headers }, bytes: value.length };
+  }
+  if (!allowTopic?.(row.topic)) throw new RangeError(`topic "${row.topic}" is not a Herald topic`);
+  const value = Buffer.from(JSON.stringify(row.value), 'utf8');
+  if (value.length > MAX_EVENT_BYTES) {
+    throw new RangeError(`value is ${value.length} bytes, more than ${MAX_EVENT_BYTES}`);
+  }
+  return {
+    row,
+    message: { key: row.key, value, headers: { ...row.headers } },
+    bytes: value.length,
+  };
+}
+
+function chunks<T extends { bytes: number }>(items: readonly T[], maxBytes: number): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    if (current.length > 0 && size + item.bytes > maxBytes) {
+      result.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += item.bytes;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+function byTopic(items: readonly { topic: string; message: Message }[]): TopicMessages[] {
+  const grouped = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const list = grouped.get(topic) ?? [];
+    list.push(message);
+    grouped.set(topic, list);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

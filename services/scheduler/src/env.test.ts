@@ -1,0 +1,50 @@
+import { ConfigError } from '@herald/config';
+import { readEnv } from './env';
+
+describe('scheduler env', () => {
+  it('has defaults for everything, durations in milliseconds', () => {
+    const env = readEnv({});
+    expect(env).toMatchObject({
+      FOLLOW_UP_DELAY: 'P3D',
+      FOLLOW_UP_DELAY_MS: 3 * 86_400_000,
+      DISPATCH_BATCH_SIZE: 500,
+      DISPATCH_MAX_IDLE_MS: 30_000,
+      PROCESSED_EVENTS_RETENTION_MS: 7 * 86_400_000,
+      CLEANUP_CRON: '0 3 * * *',
+      CONSUMER_GROUP: 'herald-scheduler',
+    });
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('reads a short follow-up delay for demos and tests', () => {
+    expect(readEnv({ FOLLOW_UP_DELAY: 'PT30S', DISPATCH_BATCH_SIZE: '50' })).toMatchObject({
+      FOLLOW_UP_DELAY_MS: 30_000,
+      DISPATCH_BATCH_SIZE: 50,
+    });
+  });
+
+  it('names each bad variable before anything connects', () => {
+    let error: unknown;
+    try {
+      readEnv({
+        FOLLOW_UP_DELAY: '3 days',
+        PROCESSED_EVENTS_RETENTION: 'PT5M',
+        CLEANUP_CRON: 'daily',
+        DISPATCH_BATCH_SIZE: '0',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/DISPATCH_BATCH_SIZE/);
+    expect(() => readEnv({ FOLLOW_UP_DELAY: '3 days' })).toThrow(
+      /FOLLOW_UP_DELAY "3 days" is not an ISO-8601 duration/,
+    );
+    expect(() => readEnv({ PROCESSED_EVENTS_RETENTION: 'PT5M' })).toThrow(
+      /PROCESSED_EVENTS_RETENTION .*at least PT1H/,
+    );
+    expect(() => readEnv({ CLEANUP_CRON: 'daily' })).toThrow(
+      /CLEANUP_CRON "daily" is not a cron expression/,
+    );
+  });
+});

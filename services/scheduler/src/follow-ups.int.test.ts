@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import {
+  assertEvent,
+  ContractViolationError,
+  decodeEvent,
+  EmailSent,
+  FollowUpRequested,
+  newEvent,
+  NotificationStatus,
+  ScheduleCancelRequested,
+  ScheduleRequested,
+  UserDeleted,
+} from '@herald/contracts';
+import { openDatabase, users } from '@herald/db';
+import { infrastructure, uniqueName } from '@herald/testing';
+import {
+  derivedEventId,
+  followUpDueStatus,
+  followUpKey,
+  onEmailSent,
+  onUserDeleted,
+} from './follow-ups';
+import { onScheduleCancelRequested, onScheduleRequested } from './schedule-requests';
+import { ScheduledMessagesStore } from './scheduled-messages.store';
+
+const DELAY = 3 * 86_400_000;
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+// Integration: the real PostgreSQL (users and scheduled_messages). Each test has users of its own.
+describe('follow-ups', () => {
+  const database = openDatabase(infrastructure().databaseUrl);
+  const store = new ScheduledMessagesStore(database.db);
+  const deps = { store, followUpDelayMs: DELAY };
+  const created: string[] = [];
+  afterAll(async () => {
+    for (const id of created) await store.cancelByPrefix(followUpKey(id));
+    await database.close();
+  });
+
+  async function user(deleted = false) {
+    const id = randomUUID();
+    const username = uniqueName('u').slice(0, 32);
+    await database.db.insert(users).values({
+      id,
+      email: `${id}@example.com`,
+      username,
+      fullName: 'Ada Lovelace',
+      deletedAt: deleted ? new Date() : null,
+    });
+    created.push(id);
+    return { id, username };
+  }
+  const emailSent = (subjectId: string, template: 'welcome' | 'follow-up' = 'welcome') =>
+    newEvent(EmailSent, {
+      subjectId,
+      template,
+      recipient: `${subjectId}@example.com`,
+      messageId: `<${randomUUID()}@herald.local>`,
+      sentAt: '2030-01-01T09:00:00.000Z',
+    });
+
+  it('schedules the follow-up of a welcome email for sent time + delay, with what the email needs', async () => {
+    const { id, username } = await user();
+    const sent = emailSent(id);
+    const result = await onEmailSent(sent, deps, {
+      traceparent: TRACEPARENT,
+      'herald-event-id': sent.id,
+    });
+    expect(result).toEqual({
+      outcome: 'scheduled',
+      subjectId: id,
+      scheduleKey: `follow-up:${id}`,
+      dueAt: new Date('2030-01-04T09:00:00.000Z'),
+      eventId: derivedEventId(`${sent.id}/follow-up`),
+      replaced: false,
+    });
+    const [row] = await store.history(`follow-up:${id}`);
+    expect(row).toMatchObject({
+      state: 'pending',
+      topic: FollowUpRequested.name,
+      key: id,
+      headers: { traceparent: TRACEPARENT },
+    });
+    expect(row?.dueAt).toEqual(new Date('2030-01-04T09:00:00.000Z'));
+    const followUp = assertEvent(FollowUpRequested, row?.value);
+    expect(followUp).toMatchObject({
+      id: result.outcome === 'scheduled' ? result.eventId : '',
+      occurredAt: '2030-01-04T09:00:00.000Z',
+      correlationId: sent.correlationId,
+      causationId: sent.id,
+      data: {
+        userId: id,
+        email: `${id}@example.com`,
+        username,
+        fullName: 'Ada Lovelace',
+        dueAt: '2030-01-04T09:00:00.000Z',
+      },
+    });
+  });
+
+  it('a redelivered email event replaces the pending follow-up with the very same event', async () => {
+    const { id } = await user();
+    const sent = emailSent(id);
+    const first = await onEmailSent(sent, deps);
+    const again = await onEmailSent(sent, deps);
+    expect(again).toMatchObject({ outcome: 'scheduled', replaced: true });
+    expect(
+      again.outcome === 'scheduled' &&
+        first.outcome === 'scheduled' &&
+        again.eventId === first.eventId,
+    ).toBe(true);
+    expect(await store.pendingCount({ scheduleKeyPrefix: followUpKey(id) })).toBe(1);
+  });
+
+  it('skips emails other than welcome, and users deleted or unknown', async () => {
+    const alive = await user();
+    const gone = await user(true);
+    const unknown = randomUUID();
+    expect(await onEmailSent(emailSent(alive.id, 'follow-up'), deps)).toEqual({
+      outcome: 'skipped',
+      subjectId: alive.id,
+      reason: 'not-welcome',
+    });
+    expect(await onEmailSent(emailSent(gone.id), deps)).toEqual({
+      outcome: 'skipped',
+      subjectId: gone.id,
+      reason: 'user-gone',
+    });
+    expect(await onEmailSent(emailSent(unknown), deps)).toEqual({
+      outcome: 'skipped',
+      subjectId: unknown,
+      reason: 'user-gone',
+    });
+    for (const id of [alive.id, gone.id, unknown])
+      expect(await store.history(followUpKey(id))).toEqual([]);
+  });
+
+  it('cancels the pending follow-up when the user is deleted', async () => {
+    const { id } = await user();
+    await onEmailSent(emailSent(id), deps);
+    await database.db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, id));
+    const deleted = newEvent(UserDeleted, { userId: id, deletedAt: new Date().toISOString() });
+    expect(await onUserDeleted(deleted, deps)).toBe(1);
+    expect(await onUserDeleted(deleted, deps)).toBe(0);
+    expect((await store.history(followUpKey(id))).map((r) => r.state)).toEqual(['cancelled']);
+  });
+
+  it('publishes a "due" timeline status with each follow-up', async () => {
+    const { id } = await user();
+    await onEmailSent(emailSent(id), deps, { traceparent: TRACEPARENT });
+    const [row] = await store.history(followUpKey(id));
+    const at = new Date('2030-01-04T09:00:01.000Z');
+    const [status, ...rest] = followUpDueStatus(row!, at);
+    expect(rest).toEqual([]);
+    expect(status).toMatchObject({
+      topic: NotificationStatus.name,
+      key: id,
+      headers: { traceparent: TRACEPARENT },
+    });
+    const event = decodeEvent(NotificationStatus, status!.value);
+    expect(event.data).toEqual({
+      subjectId: id,
+      channel: 'scheduler',
+      notification: 'follow-up',
+      status: 'due',
+      attempt: 0,
+      at: at.toISOString(),
+    });
+    expect(event.causationId).toBe((row!.value as { id: string }).id);
+    expect(followUpDueStatus({ ...row!, topic: 'elsewhere' }, at)).toEqual([]);
+  });
+});
+
+describe('generic schedule requests', () => {
+  const database = openDatabase(infrastructure().databaseUrl);
+  const store = new ScheduledMessagesStore(database.db);
+  afterAll(() => database.close());
+
+  const followUp = () =>
+    newEvent(FollowUpRequested, {
+      userId: randomUUID(),
+      email: 'grace@example.com',
+      username: 'grace',
+      fullName: 'Grace Hopper',
+      dueAt: '2030-01-01T00:00:00.000Z',
+    });
+
+  it('schedules a valid event for a Herald topic and cancels it by key', async () => {
+    const scheduleKey = uniqueName('request');
+    const value = followUp();
+    const request = newEvent(ScheduleRequested, {
+      scheduleKey,
+      topic: FollowUpRequested.name,
+      key: value.data.userId,
+      dueAt: '2030-01-01T00:00:00.000Z',
+      value,
+    });
+    const result = await onScheduleRequested(
+      request,
+      { store },
+      { traceparent: TRACEPARENT, other: 'dropped' },
+    );
+    expect(result).toMatchObject({ replaced: false, dueAt: new Date('2030-01-01T00:00:00.000Z') });
+    expect((await store.history(scheduleKey))[0]).toMatchObject({
+      state: 'pending',
+      value,
+      headers: { traceparent: TRACEPARENT },
+    });
+    expect(
+      await onScheduleCancelRequested(newEvent(ScheduleCancelRequested, { scheduleKey }), {
+        store,
+      }),
+    ).toBe(1);
+  });
+
+  it('refuses topics that are not Herald’s and values that break the target contract', async () => {
+    const scheduleKey = uniqueName('request');
+    const foreign = newEvent(ScheduleRequested, {
+      scheduleKey,
+      topic: 'somebody.else.v1',
+      key: 'k',
+      dueAt: '2030-01-01T00:00:00.000Z',
+      value: {},
+    });
+    await expect(onScheduleRequested(foreign, { store })).rejects.toThrow(ContractViolationError);
+    const broken = newEvent(ScheduleRequested, {
+      scheduleKey,
+      topic: FollowUpRequested.name,
+      key: 'k',
+      dueAt: '2030-01-01T00:00:00.000Z',
+      value: { ...followUp(), data: {} },
+    });
+    await expect(onScheduleRequested(broken, { store })).rejects.toThrow(
+      /does not match its schema/,
+    );
+    expect(await store.history(scheduleKey)).toEqual([]);
+  });
+});

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import {
+  assertEvent,
+  type EmailSent,
+  encodeEvent,
+  FollowUpRequested,
+  followUpOf,
+  newEvent,
+  NotificationStatus,
+  type UserDeleted,
+  type EventOf,
+} from '@herald/contracts';
+import { users } from '@herald/db';
+import { eventHeaders } from '@herald/kafka';
+import type { CompanionMessage } from './dispatcher';
+import type { ScheduledMessage, ScheduledMessagesStore } from './scheduled-messages.store';
+import { traceHeaders } from './trace-headers';
+
+/** What the follow-up logic needs. */
+export interface FollowUpDeps {
+  store: ScheduledMessagesStore;
+  /** FOLLOW_UP_DELAY in milliseconds: the follow-up is due this long after the welcome email. */
+  followUpDelayMs: number;
+}
+
+/** What `onEmailSent` did, for the caller's `scheduled` status event and its logs. */
+export type FollowUpResult =
+  | {
+      outcome: 'scheduled';
+      subjectId: string;
+      scheduleKey: string;
+      dueAt: Date;
+      /** Id of the FollowUpRequested event that will be published. */
+      eventId: string;
+      /** A follow-up pending for this user was replaced. */
+      replaced: boolean;
+    }
+  | {
+      outcome: 'skipped';
+      subjectId: string;
+      /** `not-welcome`: only a welcome email has a follow-up. `user-gone`: deleted or unknown user. */
+      reason: 'not-welcome' | 'user-gone';
+    };
+
+/** The schedule key of a user's follow-up; every key of theirs starts with it. */
+export function followUpKey(userId: string): string {
+  return `follow-up:${userId}`;
+}
+
+/**
+ * A welcome email was sent: schedule the follow-up for sent time + FOLLOW_UP_DELAY (Temporal's
+ * `workflow.sleep(timedelta(days=3))`, made durable as a row). EmailSent carries only the
+ * recipient, so the rest of what the follow-up email needs is read from the user's row.
+ */
+export async function onEmailSent(
+  event: EventOf<typeof EmailSent>,
+  deps: FollowUpDeps,
+  headers: Readonly<Record<string, string | undefined>> = {},
+): Promise<FollowUpResult> {
+  const { subjectId, template, sentAt } = event.data;
+  if (template !== 'welcome') return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
+  const dueAt = new Date(Date.parse(sentAt) + deps.followUpDelayMs);
+  return deps.store.transaction(async (tx) => {
+    // FOR SHARE: a deletion committing meanwhile waits for us, and its UserDeleted event (sent
+    // after it commits) then finds this follow-up to cancel. Either order ends with no follow-up.
+    const [user] = await tx.db
+      .select({
+        email: users.email,
+        username: users.username,
+        fullName: users.fullName,
+        deletedAt: users.deletedAt,
+      })
+      .from(users)
+      .where(eq(users.id, subjectId))
+      .for('share');
+    if (!user || user.deletedAt !== null)
+      return { outcome: 'skipped', subjectId, reason: 'user-gone' };
+    const followUp = assertEvent(FollowUpRequested, {
+      // occurredAt is when it falls due; the id is derived from the email event, so a redelivered
+      // EmailSent schedules the very same event and the email service sends it once.
+      ...newEvent(
+        FollowUpRequested,
+        {
+          userId: subjectId,
+          email: user.email,
+          username: user.username,
+          fullName: user.fullName,
+          dueAt: dueAt.toISOString(),
+        },
+        followUpOf(event),
+        dueAt,
+      ),
+      id: derivedEventId(`${event.id}/follow-up`),
+    });
+    const scheduleKey = followUpKey(subjectId);
+    const result = await tx.schedule({
+      scheduleKey,
+      topic: FollowUpRequested.name,
+      key: subjectId,
+      value: followUp,
+      headers: traceHeaders(headers),
+      dueAt,
+    });
+    return {
+      outcome: 'scheduled',
+      subjectId,
+      scheduleKey,
+      dueAt,
+      eventId: followUp.id,
+      replaced: result.replaced,
+    };
+  });
+}
+
+/** A user was deleted: cancel their pending follow-ups. Returns how many were cancelled. */
+export async function onUserDeleted(
+  event: EventOf<typeof UserDeleted>,
+  deps: Pick<FollowUpDeps, 'store'>,
+): Promise<number> {
+  return deps.store.cancelByPrefix(followUpKey(event.data.userId));
+}
+
+/**
+ * For the dispatcher's `companions`: when a follow-up is published, a `due` status for the user's
+ * timeline goes with it, in the same send.
+ */
+export function followUpDueStatus(row: ScheduledMessage, at: Date): CompanionMessage[] {
+  if (row.topic !== FollowUpRequested.name) return [];
+  // The dispatcher validated the row against the contract before asking.
+  const followUp = row.value as EventOf<typeof FollowUpRequested>;
+  const status = newEvent(
+    NotificationStatus,
+    {
+      subjectId: followUp.data.userId,
+      channel: 'scheduler',
+      notification: 'follow-up',
+      status: 'due',
+      attempt: 0,
+      at: at.toISOString(),
+    },
+    followUpOf(followUp),
+    at,
+  );
+  return [
+    {
+      topic: NotificationStatus.name,
+      key: followUp.data.userId,
+      value: encodeEvent(NotificationStatus, status),
+      headers: {
+        ...traceHeaders(row.headers),
+        ...(eventHeaders(status) as Record<string, string>),
+      },
+    },
+  ];
+}
+
+/** A UUID-shaped id derived from `seed` (a name-based, RFC 9562 version 8 UUID). */
+export function derivedEventId(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex').slice(0, 32).split('');
+  hex[12] = '8';
+  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,123 @@
+import { openDatabase } from '@herald/db';
+import { infrastructure, uniqueName } from '@herald/testing';
+import { ManualClock } from './clock';
+import { ScheduledMessagesStore } from './scheduled-messages.store';
+
+// Integration: the real PostgreSQL. Every key starts with a prefix of this test's own.
+describe('ScheduledMessagesStore', () => {
+  const database = openDatabase(infrastructure().databaseUrl, { max: 12 });
+  const clock = new ManualClock();
+  const store = new ScheduledMessagesStore(database.db, { clock });
+  const prefixes: string[] = [];
+  const prefixed = (name: string) => {
+    const prefix = uniqueName(name);
+    prefixes.push(prefix);
+    return prefix;
+  };
+  afterAll(async () => {
+    // Leave nothing pending for a real dispatcher sharing the database.
+    for (const prefix of prefixes) await store.cancelByPrefix(prefix);
+    await database.close();
+  });
+
+  const message = (scheduleKey: string, dueInMs: number, value: unknown = { n: 1 }) => ({
+    scheduleKey,
+    topic: 'test.scheduler.store',
+    key: 'k',
+    value,
+    headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    dueAt: new Date(clock.now().getTime() + dueInMs),
+  });
+
+  it('replaces the message pending under a key: the old one is cancelled, one stays pending', async () => {
+    const prefix = prefixed('store-replace');
+    const key = `${prefix}:a`;
+    const first = await store.schedule(message(key, 60_000, { v: 1 }));
+    expect(first.replaced).toBe(false);
+    const second = await store.schedule(message(key, 120_000, { v: 2 }));
+    expect(second.replaced).toBe(true);
+    expect(second.id).not.toBe(first.id);
+
+    const history = await store.history(key);
+    expect(history.map((r) => [r.state, r.value])).toEqual([
+      ['cancelled', { v: 1 }],
+      ['pending', { v: 2 }],
+    ]);
+    expect(history[1]?.headers).toEqual({ traceparent: expect.stringMatching(/^00-/) as unknown });
+    expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(1);
+    expect(await store.nextDueAt({ scheduleKeyPrefix: prefix })).toEqual(second.dueAt);
+  });
+
+  it('keeps exactly one pending row when many replace the same key at once', async () => {
+    const prefix = prefixed('store-race');
+    const key = `${prefix}:a`;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.schedule(message(key, 60_000 + i, { v: i }))),
+    );
+    expect(results).toHaveLength(20);
+    expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(1);
+    const history = await store.history(key);
+    expect(history.filter((r) => r.state === 'pending')).toHaveLength(1);
+  });
+
+  it('cancels by key and by prefix, and counts what it cancelled', async () => {
+    const prefix = prefixed('store-cancel');
+    await store.schedule(message(`${prefix}:user-a:1`, 1000));
+    await store.schedule(message(`${prefix}:user-a:2`, 1000));
+    await store.schedule(message(`${prefix}:user-b`, 1000));
+    expect(await store.cancelByPrefix(`${prefix}:user-a`)).toBe(2);
+    expect(await store.cancelByPrefix(`${prefix}:user-a`)).toBe(0);
+    expect(await store.cancel(`${prefix}:user-b`)).toBe(1);
+    expect(await store.cancel(`${prefix}:user-b`)).toBe(0);
+    expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(0);
+    expect(await store.nextDueAt({ scheduleKeyPrefix: prefix })).toBeNull();
+    // LIKE wildcards in a prefix are plain characters.
+    expect(await store.cancelByPrefix('%')).toBe(0);
+    await expect(store.cancelByPrefix('')).rejects.toThrow(RangeError);
+  });
+
+  it('claims due rows in due order, skips rows another transaction holds, and marks them', async () => {
+    const prefix = prefixed('store-claim');
+    const filter = { scheduleKeyPrefix: prefix };
+    for (const [name, dueIn] of [
+      ['c', -1000],
+      ['a', -3000],
+      ['b', -2000],
+      ['later', 60_000],
+    ] as const) {
+      await store.schedule(message(`${prefix}:${name}`, dueIn));
+    }
+    await expect(store.claimDue(clock.now(), 10, filter)).rejects.toThrow(
+      /inside ScheduledMessagesStore.transaction/,
+    );
+
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstClaimed: string[] = [];
+    const first = store.transaction(async (tx) => {
+      firstClaimed = (await tx.claimDue(clock.now(), 2, filter)).map((r) => r.scheduleKey);
+      await held;
+    });
+    while (firstClaimed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(firstClaimed).toEqual([`${prefix}:a`, `${prefix}:b`]);
+
+    await store.transaction(async (tx) => {
+      const rows = await tx.claimDue(clock.now(), 10, filter);
+      expect(rows.map((r) => r.scheduleKey)).toEqual([`${prefix}:c`]);
+      expect(rows[0]).toMatchObject({ topic: 'test.scheduler.store', key: 'k', value: { n: 1 } });
+      expect(
+        await tx.markDispatched(
+          rows.map((r) => r.id),
+          clock.now(),
+        ),
+      ).toBe(1);
+    });
+    release();
+    await first;
+    expect(await store.pendingCount(filter)).toBe(3);
+    expect((await store.history(`${prefix}:c`))[0]).toMatchObject({
+      state: 'dispatched',
+      dispatchedAt: clock.now(),
+    });
+  });
+});

@@ -1,0 +1,260 @@
+import { and, asc, count, eq, inArray, lte, min, sql, type SQL } from 'drizzle-orm';
+import { scheduledMessages, type Database } from '@herald/db';
+import { systemClock, type Clock } from './clock';
+
+/** The Postgres channel `schedule()` notifies so sleeping dispatchers wake (LISTEN herald_scheduler). */
+export const SCHEDULER_CHANNEL = 'herald_scheduler';
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** The database or a transaction open on it: what the store's queries run on. */
+export type DbExecutor = Database | Transaction;
+
+/** A message to publish later. */
+export interface ScheduleInput {
+  /** Cancel-by-key handle: scheduling a key that is pending replaces the pending message. */
+  scheduleKey: string;
+  topic: string;
+  /** The Kafka message key. */
+  key: string;
+  /** The message value, stored as JSON and published as JSON. */
+  value: unknown;
+  /** Kafka headers to publish with (trace context among them). */
+  headers?: Readonly<Record<string, string>>;
+  dueAt: Date;
+}
+
+/** What `schedule()` did. */
+export interface ScheduleResult {
+  /** Id of the pending row now holding the message. */
+  id: bigint;
+  dueAt: Date;
+  /** True when a message pending under the same key was replaced. */
+  replaced: boolean;
+}
+
+/** A pending message as the dispatcher sees it. */
+export interface ScheduledMessage {
+  id: bigint;
+  scheduleKey: string;
+  topic: string;
+  key: string;
+  value: unknown;
+  headers: Record<string, string>;
+  dueAt: Date;
+}
+
+/**
+ * Narrows which rows a dispatcher claims. Production leaves it empty; tests use it so that test
+ * files sharing the table do not claim each other's rows, and a partitioned deployment could give
+ * each dispatcher its own slice of topics.
+ */
+export interface ClaimFilter {
+  /** Only rows whose topic starts with this. */
+  topicPrefix?: string;
+  /** Only rows whose schedule key starts with this. */
+  scheduleKeyPrefix?: string;
+}
+
+export interface ScheduledMessagesStoreOptions {
+  /** Time used for `cancelled_at`; the dispatcher passes its own times explicitly. */
+  clock?: Clock;
+}
+
+const columns = {
+  id: scheduledMessages.id,
+  scheduleKey: scheduledMessages.scheduleKey,
+  topic: scheduledMessages.topic,
+  key: scheduledMessages.messageKey,
+  value: scheduledMessages.value,
+  headers: scheduledMessages.headers,
+  dueAt: scheduledMessages.dueAt,
+};
+
+const isPending = eq(scheduledMessages.state, 'pending');
+
+/**
+ * Durable delayed messages in the `scheduled_messages` table: schedule, replace and cancel by key,
+ * and the claim-publish-mark cycle of the dispatcher. At most one row per key is pending (the
+ * partial unique index `scheduled_messages_pending_key`).
+ */
+export class ScheduledMessagesStore {
+  readonly #db: DbExecutor;
+  readonly #clock: Clock;
+  #inTransaction = false;
+
+  constructor(db: DbExecutor, options: ScheduledMessagesStoreOptions = {}) {
+    this.#db = db;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The database (or transaction) this store runs on, for reads that belong in the same transaction. */
+  get db(): DbExecutor {
+    return this.#db;
+  }
+
+  /** Runs `work` in one transaction with a store bound to it; commits when it resolves. */
+  async transaction<T>(work: (store: ScheduledMessagesStore) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      const bound = new ScheduledMessagesStore(tx, { clock: this.#clock });
+      bound.#inTransaction = true;
+      return work(bound);
+    });
+  }
+
+  /**
+   * Stores a message to publish at `dueAt`. A message pending under the same key is cancelled and
+   * the new one inserted, in one transaction, and dispatchers are notified when it commits.
+   */
+  async schedule(input: ScheduleInput): Promise<ScheduleResult> {
+    if (input.scheduleKey.length === 0) throw new RangeError('scheduleKey must not be empty');
+    if (Number.isNaN(input.dueAt.getTime()))
+      throw new RangeError(`dueAt of ${input.scheduleKey} is not a valid date`);
+    return this.#atomically(async (db) => {
+      const cancelled = await db
+        .update(scheduledMessages)
+        .set({ state: 'cancelled', cancelledAt: this.#clock.now() })
+        .where(and(eq(scheduledMessages.scheduleKey, input.scheduleKey), isPending))
+        .returning({ id: scheduledMessages.id });
+      // A concurrent schedule() of the same key may commit its row between our UPDATE and INSERT;
+      // then the INSERT conflicts on the partial unique index and takes that row over instead.
+      const [row] = await db
+        .insert(scheduledMessages)
+        .values({
+          scheduleKey: input.scheduleKey,
+          topic: input.topic,
+          messageKey: input.key,
+          value: input.value,
+          headers: { ...input.headers },
+          dueAt: input.dueAt,
+        })
+        .onConflictDoUpdate({
+          target: scheduledMessages.scheduleKey,
+          targetWhere: sql`state = 'pending'`,
+          set: {
+            topic: sql`excluded.topic`,
+            messageKey: sql`excluded.message_key`,
+            value: sql`excluded.value`,
+            headers: sql`excluded.headers`,
+            dueAt: sql`excluded.due_at`,
+            createdAt: sql`now()`,
+          },
+        })
+        // xmax is 0 for a freshly inserted row and set for one taken over by DO UPDATE.
+        .returning({ id: scheduledMessages.id, tookOver: sql<boolean>`xmax <> 0` });
+      if (!row) throw new Error(`scheduling ${input.scheduleKey} returned no row`);
+      // Delivered when the transaction commits; the payload lets a dispatcher ignore late rows.
+      await db.execute(
+        sql`select pg_notify(${SCHEDULER_CHANNEL}, ${String(input.dueAt.getTime())})`,
+      );
+      return { id: row.id, dueAt: input.dueAt, replaced: cancelled.length > 0 || row.tookOver };
+    });
+  }
+
+  /** Cancels the message pending under `scheduleKey`; returns how many were cancelled (0 or 1). */
+  async cancel(scheduleKey: string): Promise<number> {
+    return this.#cancelWhere(eq(scheduledMessages.scheduleKey, scheduleKey));
+  }
+
+  /** Cancels every pending message whose key starts with `prefix` (`follow-up:<userId>`); returns the count. */
+  async cancelByPrefix(prefix: string): Promise<number> {
+    if (prefix.length === 0) throw new RangeError('cancelByPrefix needs a non-empty prefix');
+    return this.#cancelWhere(sql`starts_with(${scheduledMessages.scheduleKey}, ${prefix})`);
+  }
+
+  /**
+   * Locks and returns up to `limit` pending rows due at `now`, oldest due first, skipping rows
+   * another dispatcher holds. Only inside `transaction()`: the locks last until it ends.
+   */
+  async claimDue(now: Date, limit: number, filter: ClaimFilter = {}): Promise<ScheduledMessage[]> {
+    if (!this.#inTransaction)
+      throw new Error('claimDue must run inside ScheduledMessagesStore.transaction()');
+    return this.#db
+      .select(columns)
+      .from(scheduledMessages)
+      .where(and(isPending, lte(scheduledMessages.dueAt, now), ...filterConditions(filter)))
+      .orderBy(asc(scheduledMessages.dueAt), asc(scheduledMessages.id))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  /** Marks pending rows dispatched at `at`; returns how many were. */
+  async markDispatched(ids: readonly bigint[], at: Date): Promise<number> {
+    return this.#finish(ids, { state: 'dispatched', dispatchedAt: at });
+  }
+
+  /** Marks pending rows cancelled at `at` (the dispatcher's answer to a row it must not publish). */
+  async markCancelled(ids: readonly bigint[], at: Date): Promise<number> {
+    return this.#finish(ids, { state: 'cancelled', cancelledAt: at });
+  }
+
+  /** Due time of the earliest pending row, or null when none is pending. */
+  async nextDueAt(filter: ClaimFilter = {}): Promise<Date | null> {
+    const [row] = await this.#db
+      .select({ next: min(scheduledMessages.dueAt) })
+      .from(scheduledMessages)
+      .where(and(isPending, ...filterConditions(filter)));
+    return row?.next ?? null;
+  }
+
+  /** Number of pending rows. */
+  async pendingCount(filter: ClaimFilter = {}): Promise<number> {
+    const [row] = await this.#db
+      .select({ n: count() })
+      .from(scheduledMessages)
+      .where(and(isPending, ...filterConditions(filter)));
+    return row?.n ?? 0;
+  }
+
+  /** Every row ever stored under `scheduleKey`, oldest first, whatever its state. */
+  async history(scheduleKey: string) {
+    return this.#db
+      .select({
+        ...columns,
+        state: scheduledMessages.state,
+        dispatchedAt: scheduledMessages.dispatchedAt,
+        cancelledAt: scheduledMessages.cancelledAt,
+      })
+      .from(scheduledMessages)
+      .where(eq(scheduledMessages.scheduleKey, scheduleKey))
+      .orderBy(asc(scheduledMessages.id));
+  }
+
+  async #cancelWhere(condition: SQL): Promise<number> {
+    const rows = await this.#db
+      .update(scheduledMessages)
+      .set({ state: 'cancelled', cancelledAt: this.#clock.now() })
+      .where(and(isPending, condition))
+      .returning({ id: scheduledMessages.id });
+    return rows.length;
+  }
+
+  async #finish(
+    ids: readonly bigint[],
+    change: { state: 'dispatched'; dispatchedAt: Date } | { state: 'cancelled'; cancelledAt: Date },
+  ): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.#db
+      .update(scheduledMessages)
+      .set(change)
+      .where(and(isPending, inArray(scheduledMessages.id, [...ids])))
+      .returning({ id: scheduledMessages.id });
+    return rows.length;
+  }
+
+  async #atomically<T>(work: (db: DbExecutor) => Promise<T>): Promise<T> {
+    if (this.#inTransaction) return work(this.#db);
+    return this.#db.transaction((tx) => work(tx));
+  }
+}
+
+function filterConditions(filter: ClaimFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.topicPrefix)
+    conditions.push(sql`starts_with(${scheduledMessages.topic}, ${filter.topicPrefix})`);
+  if (filter.scheduleKeyPrefix) {
+    conditions.push(
+      sql`starts_with(${scheduledMessages.scheduleKey}, ${filter.scheduleKeyPrefix})`,
+    );
+  }
+  return conditions;
+}

@@ -1,0 +1,101 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { DatabaseHandle } from '@herald/db';
+import { backoffDelay } from './backoff';
+import { systemClock, type Clock } from './clock';
+import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './dispatcher';
+import type { Env } from './env';
+import { followUpDueStatus } from './follow-ups';
+import { errorMessage, type SchedulerLogger } from './logger';
+import { CLEANUP_JOB_NAME, cleanupProcessedEventsJob } from './processed-events.cleanup';
+import { RecurringJobs } from './recurring-jobs';
+import { ScheduledMessagesStore } from './scheduled-messages.store';
+
+export interface SchedulerRuntimeOptions {
+  env: Pick<
+    Env,
+    | 'DISPATCH_BATCH_SIZE'
+    | 'DISPATCH_MAX_IDLE_MS'
+    | 'CLEANUP_CRON'
+    | 'PROCESSED_EVENTS_RETENTION_MS'
+  >;
+  database: DatabaseHandle;
+  kafka: Kafka;
+  logger: SchedulerLogger;
+  clock?: Clock;
+  /** Lateness of each published row, for the scheduler lateness metric. */
+  onDispatched?: DispatcherOptions['onDispatched'];
+}
+
+/**
+ * The scheduler's background work, built from its dependencies: the dispatcher (with its own
+ * producer) and the recurring jobs (the processed_events cleanup). `close()` stops both (the
+ * batch in flight is finished) and disconnects the producer; close it before the database.
+ */
+export class SchedulerRuntime {
+  readonly store: ScheduledMessagesStore;
+  readonly dispatcher: Dispatcher;
+  readonly jobs: RecurringJobs;
+  readonly #producer: Producer;
+  readonly #options: SchedulerRuntimeOptions;
+  readonly #closing = new AbortController();
+  #starting: Promise<void> | undefined;
+
+  constructor(options: SchedulerRuntimeOptions) {
+    this.#options = options;
+    const clock = options.clock ?? systemClock;
+    this.store = new ScheduledMessagesStore(options.database.db, { clock });
+    this.#producer = createDispatchProducer(options.kafka);
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      pool: options.database.pool,
+      producer: this.#producer,
+      logger: options.logger,
+      clock,
+      batchSize: options.env.DISPATCH_BATCH_SIZE,
+      maxIdleMs: options.env.DISPATCH_MAX_IDLE_MS,
+      onDispatched: options.onDispatched,
+      companions: followUpDueStatus,
+    });
+    this.jobs = new RecurringJobs({ db: options.database.db, logger: options.logger, clock });
+  }
+
+  /**
+   * Registers the recurring jobs and starts their loop; connects the producer and then starts
+   * the dispatcher, in the background and retrying while Kafka is unreachable.
+   */
+  async start(): Promise<void> {
+    const { env, database } = this.#options;
+    await this.jobs.register(
+      CLEANUP_JOB_NAME,
+      env.CLEANUP_CRON,
+      cleanupProcessedEventsJob(database.db, env.PROCESSED_EVENTS_RETENTION_MS),
+    );
+    this.jobs.start();
+    this.#starting = this.#startDispatcher();
+  }
+
+  /** Stops dispatching and the recurring jobs, then disconnects the producer. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#starting;
+    await Promise.all([this.dispatcher.stop(), this.jobs.stop()]);
+    await this.#producer.disconnect();
+  }
+
+  async #startDispatcher(): Promise<void> {
+    for (let failures = 1; !this.#closing.signal.aborted; failures += 1) {
+      try {
+        await this.#producer.connect();
+        await this.dispatcher.start();
+        return;
+      } catch (error) {
+        const delay = backoffDelay(failures);
+        this.#options.logger.warn(
+          { err: error, retryInMs: delay },
+          `scheduler producer cannot connect yet: ${errorMessage(error)}`,
+        );
+        await systemClock.sleep(delay, this.#closing.signal);
+      }
+    }
+  }
+}

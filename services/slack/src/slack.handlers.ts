@@ -1,0 +1,47 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { AlertRaised, followUpOf, newEvent, SlackMessageSent, UserCreated } from '@herald/contracts';
+import { handlerOptions, type HandlerContext } from '@herald/consumer';
+import { alertMessage, signupMessage } from './slack-text';
+import type { SlackClient } from './slack.client';
+
+export const SLACK_CLIENT = Symbol('SLACK_CLIENT');
+export const WEBHOOKS = Symbol('WEBHOOKS');
+
+export interface Webhooks {
+  signups: string;
+  alerts: string;
+}
+
+/** The Slack service's handlers: one webhook post per event, then SlackMessageSent. */
+@Controller()
+export class SlackHandlers {
+  constructor(
+    @Inject(SLACK_CLIENT) private readonly slack: SlackClient,
+    @Inject(WEBHOOKS) private readonly webhooks: Webhooks,
+  ) {}
+
+  @EventPattern(
+    UserCreated.name,
+    handlerOptions(UserCreated, { describe: (e) => ({ subjectId: e.data.userId, notification: 'signup-announcement' }) }),
+  )
+  async signup(@Payload() ctx: HandlerContext<typeof UserCreated>): Promise<void> {
+    await this.slack.post(this.webhooks.signups, signupMessage(ctx.event.data), ctx.signal);
+    this.sent(ctx, ctx.event.data.userId, 'signups');
+  }
+
+  @EventPattern(
+    AlertRaised.name,
+    handlerOptions(AlertRaised, { describe: (e) => ({ subjectId: e.data.alertId, notification: 'alert' }) }),
+  )
+  async alert(@Payload() ctx: HandlerContext<typeof AlertRaised>): Promise<void> {
+    await this.slack.post(this.webhooks.alerts, alertMessage(ctx.event.data), ctx.signal);
+    this.sent(ctx, ctx.event.data.alertId, 'alerts');
+  }
+
+  private sent(ctx: HandlerContext<typeof UserCreated | typeof AlertRaised>, subjectId: string, channel: 'signups' | 'alerts'): void {
+    ctx.emit(SlackMessageSent, subjectId, newEvent(SlackMessageSent, { subjectId, channel, sentAt: new Date().toISOString() }, followUpOf(ctx.event)));
+    ctx.status('sent', { detail: `posted to the ${channel} webhook` });
+    ctx.logger.info({ channel }, 'slack message sent');
+  }
+}

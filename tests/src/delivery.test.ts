@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { newEvent, RetryHeaders, UserCreated, type EventOf } from '@herald/contracts';
+import { createKafka, publishEvents } from '@herald/kafka';
+import {
+  emailSource,
+  emailsTo,
+  infrastructure,
+  slackAttempts,
+  slackFault,
+  slackPosts,
+  startService,
+  uniqueName,
+  waitFor,
+  type RunningService,
+} from '@herald/testing';
+
+// System: email and slack, each in a consumer group of its own for this file, consume UserCreated
+// from the real Kafka and deliver to the real Mailpit and Slack stand-in.
+const run = uniqueName('delivery');
+const slackPath = `/services/T000/B000/${run}`;
+const emailGroup = `${run}-email`;
+const slackGroup = `${run}-slack`;
+
+let kafka: Kafka;
+let producer: Producer;
+let email: RunningService;
+let slack: RunningService;
+
+function userCreated(fullName = 'Ada Lovelace'): EventOf<typeof UserCreated> {
+  const userId = randomUUID();
+  return newEvent(UserCreated, {
+    userId,
+    email: `${userId}@example.com`,
+    username: `u${userId.slice(0, 8)}`,
+    fullName,
+    createdAt: new Date().toISOString(),
+  });
+}
+
+async function publish(event: EventOf<typeof UserCreated>): Promise<void> {
+  await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
+}
+
+beforeAll(async () => {
+  kafka = createKafka({ clientId: run, brokers: infrastructure().kafkaBrokers });
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const common = { CONSUMER_START: 'latest', RETRY_POLICY: JSON.stringify({ initialInterval: 'PT0.5S', maximumAttempts: 4, jitter: 0 }) };
+  [email, slack] = await Promise.all([
+    startService('email', { ...common, CONSUMER_GROUP: emailGroup }),
+    startService('slack', { ...common, CONSUMER_GROUP: slackGroup, SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${slackPath}` }),
+  ]);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([email?.stop(), slack?.stop()]);
+  await producer?.disconnect();
+});
+
+describe('a signup', () => {
+  it('gets one welcome email and one Slack announcement, with the name made inert', async () => {
+    const event = userCreated('Eve <script>alert(1)</script> <!channel>');
+    await publish(event);
+
+    const [mail] = await waitFor(async () => {
+      const found = await emailsTo(event.data.email);
+      return found.length > 0 && found;
+    }, { timeoutMs: 30_000, description: 'the welcome email in Mailpit' });
+    expect(mail?.Subject).toBe('Welcome Eve <script>alert(1)</script> <!channel>!');
+    expect(mail?.MessageID).toBe(`${event.id}@herald.local`);
+    const source = await emailSource(mail!.ID);
+    const html = source.slice(source.indexOf('text/html'));
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+    // The subject is plain text on one header line: no header was added through the name.
+    expect(source.match(/^Subject:/gm)).toHaveLength(1);
+
+    const [post] = await waitFor(async () => {
+      const found = (await slackPosts(slackPath)).filter((p) => p.text?.includes(event.data.username));
+      return found.length > 0 && found;
+    }, { timeoutMs: 30_000, description: 'the Slack announcement' });
+    expect(post?.text).toContain('&lt;!channel&gt;');
+    expect(post?.text).not.toMatch(/<!channel>/);
+  });
+
+  it('published twice gives one email and one Slack message', async () => {
+    const event = userCreated();
+    await publish(event);
+    await waitFor(async () => (await emailsTo(event.data.email)).length === 1, { timeoutMs: 30_000, description: 'the first email' });
+    await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(event.data.username)), { timeoutMs: 30_000, description: 'the first Slack post' });
+    await publish(event);
+    // A marker published after the duplicate: once it is delivered, the duplicate has been seen.
+    const marker = userCreated();
+    await publish(marker);
+    await waitFor(async () => (await emailsTo(marker.data.email)).length === 1, { timeoutMs: 30_000, description: 'the marker email' });
+    await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(marker.data.username)), { timeoutMs: 30_000, description: 'the marker Slack post' });
+    expect(await emailsTo(event.data.email)).toHaveLength(1);
+    expect((await slackPosts(slackPath)).filter((p) => p.text?.includes(event.data.username))).toHaveLength(1);
+  });
+});
+
+describe('Slack failures', () => {
+  it('honours a 429 Retry-After, and never makes email send twice', async () => {
+    const path = `${slackPath}-429`;
+    const retrying = await startService('slack', {
+      CONSUMER_START: 'latest',
+      CONSUMER_GROUP: `${slackGroup}-429`,
+      RETRY_POLICY: JSON.stringify({ initialInterval: 'PT0.2S', maximumAttempts: 4, jitter: 0 }),
+      SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${path}`,
+    });
+    try {
+      await slackFault({ path, status: 429, retryAfter: 2, times: 1 });
+      const event = userCreated();
+      await publish(event);
+      const attempts = await waitFor(async () => {
+        const found = await slackAttempts(path);
+        return found.length >= 2 && found;
+      }, { timeoutMs: 30_000, description: 'a second Slack attempt' });
+      expect(attempts[0]?.status).toBe(429);
+      expect(attempts[1]?.status).toBe(200);
+      const gap = Date.parse(attempts[1]!.receivedAt) - Date.parse(attempts[0]!.receivedAt);
+      expect(gap).toBeGreaterThanOrEqual(2000);
+      await waitFor(async () => (await emailsTo(event.data.email)).length >= 1, { timeoutMs: 30_000, description: 'the welcome email' });
+      expect(await emailsTo(event.data.email)).toHaveLength(1);
+    } finally {
+      await retrying.stop();
+    }
+  });
+
+  it('sends a 404 to the dead-letter topic at once, with the story and no retry', async () => {
+    const path = `${slackPath}-404`;
+    const group = `${slackGroup}-404`;
+    const failing = await startService('slack', {
+      CONSUMER_START: 'latest',
+      CONSUMER_GROUP: group,
+      SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${path}`,
+    });
+    const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+    try {
+      await slackFault({ path, status: 404, times: 1 });
+      const letters: { key: string; headers: Record<string, string>; value: string }[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: `${group}.user.created.v1.dlq`, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          letters.push({
+            key: String(message.key),
+            value: String(message.value),
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          });
+        },
+      });
+      const event = userCreated();
+      await publish(event);
+      const [letter] = await waitFor(() => letters.length > 0 && letters, { timeoutMs: 30_000, description: 'the dead letter' });
+      expect(letter?.key).toBe(event.data.userId);
+      expect(JSON.parse(letter!.value)).toEqual(event);
+      expect(letter?.headers).toMatchObject({
+        [RetryHeaders.errorType]: 'SLACK_NOT_FOUND',
+        [RetryHeaders.attempt]: '1',
+        [RetryHeaders.originalTopic]: 'user.created.v1',
+        [RetryHeaders.group]: group,
+      });
+      expect(letter?.headers[RetryHeaders.errorStack]).toContain('SlackError');
+      expect(await slackAttempts(path)).toHaveLength(1);
+    } finally {
+      await consumer.disconnect();
+      await failing.stop();
+    }
+  });
+});

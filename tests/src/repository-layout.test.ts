@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+// Static checks of files that no other test runs here (no Docker engine on CI).
+const ROOT = path.resolve(__dirname, '../..');
+
+function workspaces(): string[] {
+  return ['packages', 'services', 'tools']
+    .flatMap((group) => fs.readdirSync(path.join(ROOT, group)).map((name) => `${group}/${name}`))
+    .concat('tests')
+    .filter((dir) => fs.existsSync(path.join(ROOT, dir, 'package.json')));
+}
+
+describe('docker/Dockerfile', () => {
+  it('copies the package.json of every workspace, or npm ci rejects the lock file', () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+    const missing = workspaces().filter((dir) => !dockerfile.includes(`COPY ${dir}/package.json ${dir}/`));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('services', () => {
+  it.each(['api', 'email', 'slack', 'scheduler'])('%s lists every variable it reads in .env.example', (name) => {
+    const env = fs.readFileSync(path.join(ROOT, 'services', name, 'src/env.ts'), 'utf8');
+    const example = fs.readFileSync(path.join(ROOT, 'services', name, '.env.example'), 'utf8');
+    const variables = [...env.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): Type\./gm)].map((m) => m[1]);
+    expect(variables.length).toBeGreaterThan(3);
+    expect(variables.filter((v) => !new RegExp(`^${v}=`, 'm').test(example))).toEqual([]);
+  });
+});
