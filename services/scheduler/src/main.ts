@@ -1,11 +1,14 @@
+import { parsePolicyInput } from '@herald/consumer';
 import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
 import { adminPart, createLogger, exitOnStartupError, serveServiceProcess } from '@herald/service-kit';
 import { createApp } from './app';
 import { readEnv } from './env';
+import { SchedulerRuntime } from './scheduler.runtime';
 
 async function main(): Promise<void> {
   const env = readEnv();
+  const policyOverride = parsePolicyInput(env.RETRY_POLICY);
   const logger = createLogger('scheduler', env.LOG_LEVEL);
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-scheduler' });
   const kafka = createKafka({
@@ -15,7 +18,15 @@ async function main(): Promise<void> {
   });
   const admin = kafka.admin();
   admin.connect().catch((error: unknown) => logger.warn({ err: error }, 'kafka not reachable yet'));
-  const app = await createApp();
+  // The dispatcher and the recurring jobs: they run in every replica, SKIP LOCKED shares the rows.
+  const runtime = new SchedulerRuntime({ env, database, kafka, logger });
+  await runtime.start();
+  const { app, transport } = await createApp({
+    followUps: { store: runtime.store, followUpDelayMs: env.FOLLOW_UP_DELAY_MS },
+    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
+  });
+  await app.listen();
+  logger.info({ group: env.CONSUMER_GROUP, followUpDelay: env.FOLLOW_UP_DELAY }, 'consuming');
   await serveServiceProcess({
     name: 'scheduler',
     host: env.HOST,
@@ -24,8 +35,10 @@ async function main(): Promise<void> {
     checks: [
       { name: 'postgres', check: () => databaseReachable(database.pool) },
       { name: 'kafka', check: () => kafkaReachable(admin) },
+      { name: 'consumer', check: async () => transport.isJoined() },
     ],
-    parts: [app, adminPart(admin), database],
+    // The consumer stops first (no new schedules), then the dispatcher, then the connections.
+    parts: [app, runtime, adminPart(admin), database],
   });
 }
 

@@ -49,6 +49,8 @@ export interface ScheduledMessage {
  * each dispatcher its own slice of topics.
  */
 export interface ClaimFilter {
+  /** Only rows for one of these topics. */
+  topics?: readonly string[];
   /** Only rows whose topic starts with this. */
   topicPrefix?: string;
   /** Only rows whose schedule key starts with this. */
@@ -249,6 +251,7 @@ export class ScheduledMessagesStore {
 
 function filterConditions(filter: ClaimFilter): SQL[] {
   const conditions: SQL[] = [];
+  if (filter.topics) conditions.push(inArray(scheduledMessages.topic, [...filter.topics]));
   if (filter.topicPrefix)
     conditions.push(sql`starts_with(${scheduledMessages.topic}, ${filter.topicPrefix})`);
   if (filter.scheduleKeyPrefix) {

@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { topics } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
 import { backoffDelay } from './backoff';
 import { systemClock, type Clock } from './clock';
@@ -55,6 +56,9 @@ export class SchedulerRuntime {
       maxIdleMs: options.env.DISPATCH_MAX_IDLE_MS,
       onDispatched: options.onDispatched,
       companions: followUpDueStatus,
+      // Herald's own topics only: rows for other topics belong to dispatchers of their own
+      // (tests, partitioned deployments) and are left alone.
+      filter: { topics: topics.map((t) => t.name) },
     });
     this.jobs = new RecurringJobs({ db: options.database.db, logger: options.logger, clock });
   }

@@ -1,0 +1,54 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { EmailSent, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
+import { handlerOptions, type HandlerContext } from '@herald/consumer';
+import { onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
+import { onScheduleCancelRequested, onScheduleRequested } from './schedule-requests';
+
+export const FOLLOW_UP_DEPS = Symbol('FOLLOW_UP_DEPS');
+
+/**
+ * The scheduler's handlers: a welcome email schedules its follow-up (Temporal's durable
+ * `workflow.sleep`), a deleted user cancels theirs, and anyone may schedule or cancel a message.
+ */
+@Controller()
+export class SchedulerHandlers {
+  constructor(@Inject(FOLLOW_UP_DEPS) private readonly deps: FollowUpDeps) {}
+
+  @EventPattern(
+    EmailSent.name,
+    handlerOptions(EmailSent, {
+      describe: (e) => (e.data.template === 'welcome' ? { subjectId: e.data.subjectId, notification: 'follow-up' } : undefined),
+    }),
+  )
+  async emailSent(@Payload() ctx: HandlerContext<typeof EmailSent>): Promise<void> {
+    if (ctx.event.data.template !== 'welcome') return;
+    const result = await onEmailSent(ctx.event, this.deps, ctx.headers);
+    if (result.outcome === 'scheduled') {
+      ctx.status('scheduled', { nextAt: result.dueAt, detail: `follow-up due at ${result.dueAt.toISOString()}` });
+    } else {
+      ctx.logger.info({ reason: result.reason }, 'no follow-up scheduled');
+    }
+  }
+
+  @EventPattern(
+    UserDeleted.name,
+    handlerOptions(UserDeleted, { describe: (e) => ({ subjectId: e.data.userId, notification: 'follow-up' }) }),
+  )
+  async userDeleted(@Payload() ctx: HandlerContext<typeof UserDeleted>): Promise<void> {
+    const cancelled = await onUserDeleted(ctx.event, this.deps);
+    if (cancelled > 0) ctx.status('cancelled', { detail: `${cancelled} pending follow-up(s) cancelled: user deleted` });
+  }
+
+  @EventPattern(ScheduleRequested.name)
+  async scheduleRequested(@Payload() ctx: HandlerContext<typeof ScheduleRequested>): Promise<void> {
+    const result = await onScheduleRequested(ctx.event, this.deps, ctx.headers);
+    ctx.logger.info({ scheduleKey: ctx.event.data.scheduleKey, dueAt: result.dueAt, replaced: result.replaced }, 'scheduled');
+  }
+
+  @EventPattern(ScheduleCancelRequested.name)
+  async scheduleCancelRequested(@Payload() ctx: HandlerContext<typeof ScheduleCancelRequested>): Promise<void> {
+    const cancelled = await onScheduleCancelRequested(ctx.event, this.deps);
+    ctx.logger.info({ scheduleKey: ctx.event.data.scheduleKey, cancelled }, 'schedule cancel requested');
+  }
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { emailsTo, infrastructure, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+
+// End to end, as the Temporal tutorial's workflow: POST /api/v1/users → welcome email and Slack
+// announcement → a durable follow-up three seconds later (FOLLOW_UP_DELAY=PT3S) → follow-up email;
+// the timeline lists every step. Every service is a real process on the real infrastructure.
+const run = uniqueName('flow');
+const slackPath = `/services/T000/B000/${run}`;
+let api: RunningService;
+let services: RunningService[] = [];
+
+interface TimelineEntry {
+  channel: string;
+  notification: string;
+  status: string;
+  attempt: number;
+  occurred_at: string;
+}
+
+async function signUp(fullName: string): Promise<{ id: string; email: string; username: string }> {
+  const id = randomUUID().slice(0, 8);
+  const body = { email: `${run}-${id}@example.com`, username: `f${id}`, full_name: fullName };
+  const response = await fetch(`${api.url}/api/v1/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  const user = (await response.json()) as { id: string };
+  return { id: user.id, email: body.email, username: body.username };
+}
+
+async function timeline(userId: string): Promise<TimelineEntry[]> {
+  const response = await fetch(`${api.url}/api/v1/users/${userId}/notifications`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { notifications: TimelineEntry[] }).notifications;
+}
+
+beforeAll(async () => {
+  api = await startService('api');
+  services = await Promise.all([
+    startService('email'),
+    startService('slack', { SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${slackPath}` }),
+    startService('scheduler', { FOLLOW_UP_DELAY: 'PT3S', DISPATCH_MAX_IDLE_MS: '1000' }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([api, ...services].map((s) => s?.stop()));
+});
+
+it('a signup returns at once, then gets its welcome email, Slack message and, 3 s later, the follow-up', async () => {
+  const started = Date.now();
+  const user = await signUp('Grace Hopper');
+  expect(Date.now() - started).toBeLessThan(2000);
+
+  const welcome = await waitFor(async () => {
+    const found = await emailsTo(user.email);
+    return found.find((m) => m.Subject === 'Welcome Grace Hopper!');
+  }, { timeoutMs: 30_000, description: 'the welcome email' });
+  await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(user.username)), {
+    timeoutMs: 30_000,
+    description: 'the Slack announcement',
+  });
+  const followUp = await waitFor(async () => {
+    const found = await emailsTo(user.email);
+    return found.find((m) => m.Subject === 'How are you finding our platform?');
+  }, { timeoutMs: 30_000, description: 'the follow-up email' });
+  const gap = Date.parse(followUp.Created) - Date.parse(welcome.Created);
+  expect(gap).toBeGreaterThanOrEqual(2900);
+  expect(gap).toBeLessThan(10_000);
+
+  const steps = await waitFor(async () => {
+    const entries = await timeline(user.id);
+    const seen = entries.map((e) => `${e.channel}:${e.notification}:${e.status}`);
+    const wanted = [
+      'email:welcome:sent',
+      'slack:signup-announcement:sent',
+      'scheduler:follow-up:scheduled',
+      'scheduler:follow-up:due',
+      'email:follow-up:sent',
+    ];
+    return wanted.every((w) => seen.includes(w)) && seen;
+  }, { timeoutMs: 15_000, description: 'every step on the timeline' });
+  expect(steps.indexOf('scheduler:follow-up:scheduled')).toBeGreaterThan(steps.indexOf('email:welcome:sent'));
+  expect(steps.indexOf('email:follow-up:sent')).toBeGreaterThan(steps.indexOf('scheduler:follow-up:due'));
+  expect(await emailsTo(user.email)).toHaveLength(2);
+});
+
+it('deleting a user before the follow-up is due means no follow-up', async () => {
+  const user = await signUp('Alan Turing');
+  await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'scheduled'), {
+    timeoutMs: 30_000,
+    description: 'the follow-up to be scheduled',
+  });
+  const response = await fetch(`${api.url}/api/v1/users/${user.id}`, { method: 'DELETE' });
+  expect(response.status).toBe(204);
+  await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'cancelled'), {
+    timeoutMs: 30_000,
+    description: 'the follow-up to be cancelled',
+  });
+  // Past the due time (3 s) with margin: still only the welcome email.
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const emails = await emailsTo(user.email);
+  expect(emails.map((m) => m.Subject)).toEqual(['Welcome Alan Turing!']);
+});
