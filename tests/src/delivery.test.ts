@@ -170,3 +170,52 @@ describe('Slack failures', () => {
     }
   });
 });
+
+describe('a message that fails validation', () => {
+  it('goes to each group’s dead-letter topic at once, and the healthy one behind it is handled', async () => {
+    const letters = new Map<string, { key: string; headers: Record<string, string> }[]>();
+    const readers = [emailGroup, slackGroup].map((group) => {
+      const reader = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+      letters.set(group, []);
+      return { group, reader };
+    });
+    try {
+      for (const { group, reader } of readers) {
+        await reader.connect();
+        await reader.subscribe({ topic: `${group}.user.created.v1.dlq`, fromBeginning: true });
+        await reader.run({
+          eachMessage: async ({ message }) => {
+            letters.get(group)?.push({
+              key: String(message.key),
+              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            });
+          },
+        });
+      }
+      const healthy = userCreated();
+      const key = healthy.data.userId;
+      // Same key, so same partition: the bad message is right in front of the healthy one.
+      await producer.send({
+        topic: UserCreated.name,
+        messages: [
+          { key, value: JSON.stringify({ ...healthy, id: randomUUID(), data: { ...healthy.data, email: 'not an email' } }) },
+          { key, value: JSON.stringify(healthy) },
+        ],
+      });
+      await waitFor(async () => (await emailsTo(healthy.data.email)).length === 1, { timeoutMs: 30_000, description: 'the healthy email' });
+      await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(healthy.data.username)), { timeoutMs: 30_000, description: 'the healthy Slack post' });
+      for (const { group } of readers) {
+        const found = await waitFor(() => {
+          const mine = letters.get(group)?.filter((l) => l.key === key) ?? [];
+          return mine.length > 0 && mine;
+        }, { timeoutMs: 30_000, description: `the dead letter in ${group}` });
+        expect(found).toHaveLength(1);
+        expect(found[0]?.headers[RetryHeaders.errorType]).toBe('CONTRACT_VIOLATION');
+        expect(found[0]?.headers[RetryHeaders.errorMessage]).toContain('/data/email');
+        expect(found[0]?.headers[RetryHeaders.attempt]).toBe('1');
+      }
+    } finally {
+      await Promise.all(readers.map(({ reader }) => reader.disconnect()));
+    }
+  });
+});

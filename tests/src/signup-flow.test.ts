@@ -6,6 +6,9 @@ import { emailsTo, infrastructure, slackPosts, startService, uniqueName, waitFor
 // the timeline lists every step. Every service is a real process on the real infrastructure.
 const run = uniqueName('flow');
 const slackPath = `/services/T000/B000/${run}`;
+const alertsPath = `/services/T000/B000/${run}-alerts`;
+const adminEmail = `${run}-admin@example.com`;
+const adminToken = `${run}-token`;
 let api: RunningService;
 let services: RunningService[] = [];
 
@@ -37,10 +40,13 @@ async function timeline(userId: string): Promise<TimelineEntry[]> {
 }
 
 beforeAll(async () => {
-  api = await startService('api');
+  api = await startService('api', { ADMIN_TOKEN: adminToken });
   services = await Promise.all([
-    startService('email'),
-    startService('slack', { SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${slackPath}` }),
+    startService('email', { ADMIN_EMAIL: adminEmail }),
+    startService('slack', {
+      SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${slackPath}`,
+      SLACK_ALERTS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${alertsPath}`,
+    }),
     startService('scheduler', { FOLLOW_UP_DELAY: 'PT3S', DISPATCH_MAX_IDLE_MS: '1000' }),
   ]);
 }, 120_000);
@@ -103,4 +109,53 @@ it('deleting a user before the follow-up is due means no follow-up', async () =>
   await new Promise((resolve) => setTimeout(resolve, 5000));
   const emails = await emailsTo(user.email);
   expect(emails.map((m) => m.Subject)).toEqual(['Welcome Alan Turing!']);
+});
+
+it('an alert reaches both the admin inbox and the alerts channel', async () => {
+  const message = `${run}: disk <full> on db-1`;
+  const refused = await fetch(`${api.url}/api/v1/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message, severity: 'critical' }),
+  });
+  expect(refused.status).toBe(401);
+  const response = await fetch(`${api.url}/api/v1/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ message, severity: 'critical' }),
+  });
+  expect(response.status).toBe(202);
+  const [mail] = await waitFor(async () => {
+    const found = await emailsTo(adminEmail);
+    return found.length > 0 && found;
+  }, { timeoutMs: 30_000, description: 'the alert email' });
+  expect(mail?.Subject).toBe(`[CRITICAL] ${message}`);
+  const [post] = await waitFor(async () => {
+    const found = await slackPosts(alertsPath);
+    return found.length > 0 && found;
+  }, { timeoutMs: 30_000, description: 'the alert in the alerts channel' });
+  expect(post?.text).toBe(`:rotating_light: *CRITICAL*: ${run}: disk &lt;full&gt; on db-1`);
+});
+
+it('a scheduler stopped before the follow-up is due and started after sends it exactly once', async () => {
+  const user = await signUp('Katherine Johnson');
+  await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'scheduled'), {
+    timeoutMs: 30_000,
+    description: 'the follow-up to be scheduled',
+  });
+  const scheduler = services[2];
+  await expect(scheduler?.stop()).resolves.toBe(0);
+  // Past the due time while no scheduler runs: nothing is sent.
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  expect((await emailsTo(user.email)).map((m) => m.Subject)).toEqual(['Welcome Katherine Johnson!']);
+
+  services[2] = await startService('scheduler', { FOLLOW_UP_DELAY: 'PT3S', DISPATCH_MAX_IDLE_MS: '1000' });
+  await waitFor(async () => (await emailsTo(user.email)).length === 2, { timeoutMs: 30_000, description: 'the follow-up after the restart' });
+  // A later signup's follow-up proves the scheduler went on; this user still has exactly two emails.
+  const later = await signUp('Dorothy Vaughan');
+  await waitFor(async () => (await emailsTo(later.email)).length === 2, { timeoutMs: 30_000, description: 'a later follow-up' });
+  expect((await emailsTo(user.email)).map((m) => m.Subject).sort()).toEqual([
+    'How are you finding our platform?',
+    'Welcome Katherine Johnson!',
+  ]);
 });

@@ -422,19 +422,12 @@ export class ConsumerRunner {
     const tier = tierFor(retryTiers(policy), delay);
     const notBefore = now + delay;
     const retryHeaders: IHeaders = {
-      ...headers,
+      ...this.storyHeaders(headers, origin, why),
       [RetryHeaders.attempt]: String(attempt + 1),
       [RetryHeaders.notBefore]: String(notBefore),
       [RetryHeaders.firstSeenAt]: String(firstSeenAt),
       [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
       [RetryHeaders.lastAttemptAt]: String(now),
-      [RetryHeaders.originalTopic]: origin.topic,
-      [RetryHeaders.originalPartition]: String(origin.partition),
-      [RetryHeaders.originalOffset]: origin.offset,
-      [RetryHeaders.originalTimestamp]: origin.timestamp,
-      [RetryHeaders.group]: this.options.groupId,
-      [RetryHeaders.errorType]: why.type,
-      [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
     };
     const messages: Message[] = [{ key: message.key, value: message.value, headers: retryHeaders }];
     const topics = [retryTopicName(this.options.groupId, registration.topic.name, tier)];
@@ -500,23 +493,34 @@ export class ConsumerRunner {
       key: message.key,
       value: message.value,
       headers: {
-        ...headers,
+        ...this.storyHeaders(headers, origin, why),
         [RetryHeaders.attempt]: String(attempt),
         [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
         [RetryHeaders.lastAttemptAt]: String(this.now()),
-        [RetryHeaders.originalTopic]: origin.topic,
-        [RetryHeaders.originalPartition]: String(origin.partition),
-        [RetryHeaders.originalOffset]: origin.offset,
-        [RetryHeaders.originalTimestamp]: origin.timestamp,
-        [RetryHeaders.group]: this.options.groupId,
-        [RetryHeaders.errorType]: why.type,
         [RetryHeaders.errorCode]: why.type,
-        [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
         [RetryHeaders.errorStack]: (why.stack ?? '').slice(0, MAX_STACK),
       },
     };
     delete (letter.headers as Record<string, unknown>)[RetryHeaders.notBefore];
     await this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]);
+  }
+
+  /** The original headers plus where the message came from and why its last attempt failed. */
+  private storyHeaders(
+    headers: Record<string, string>,
+    origin: { topic: string; partition: number; offset: string; timestamp: string },
+    why: Classification,
+  ): IHeaders {
+    return {
+      ...headers,
+      [RetryHeaders.originalTopic]: origin.topic,
+      [RetryHeaders.originalPartition]: String(origin.partition),
+      [RetryHeaders.originalOffset]: origin.offset,
+      [RetryHeaders.originalTimestamp]: origin.timestamp,
+      [RetryHeaders.group]: this.options.groupId,
+      [RetryHeaders.errorType]: why.type,
+      [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
+    };
   }
 
   /** Sends messages to their topics in one request per topic, acknowledged by all in-sync replicas. */

@@ -1,6 +1,8 @@
 // The stack tool: `npm start`, `npm test`, `npm run dev` and `npm run stack -- <command>`.
 // Run by scripts/herald.sh with Node >= 22.19, which runs this TypeScript as it is.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Component } from './component.ts';
 import { endpoints, serviceEnvironment } from './endpoints.ts';
@@ -144,7 +146,30 @@ async function test(jestArgs: readonly string[]): Promise<number> {
     JAEGER_URL: endpoints.jaegerUrl,
     SLACK_SINK_URL: endpoints.slackSinkUrl,
   };
-  return runInherit(process.execPath, [path.join(ROOT, 'node_modules/jest/bin/jest.js'), ...jestArgs], env);
+  const jest = path.join(ROOT, 'node_modules/jest/bin/jest.js');
+  if (jestArgs.length > 0) return runInherit(process.execPath, [jest, ...jestArgs], env);
+  // Every test, then the ones that stop shared infrastructure, alone; one closing line for both.
+  const summary = path.join(os.tmpdir(), `herald-tests-${process.pid}.jsonl`);
+  fs.rmSync(summary, { force: true });
+  const withSummary = { ...env, HERALD_TEST_SUMMARY_FILE: summary };
+  const main = await runInherit(process.execPath, [jest], withSummary);
+  const disruptive = await runInherit(
+    process.execPath,
+    [jest, '--config', path.join(ROOT, 'tests/jest.disruptive.config.js'), '--runInBand'],
+    withSummary,
+  );
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const lines = fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8').trim().split('\n').filter(Boolean) : [];
+  for (const line of lines) {
+    const counts = JSON.parse(line) as typeof totals;
+    totals.passed += counts.passed;
+    totals.failed += counts.failed;
+    totals.skipped += counts.skipped;
+  }
+  fs.rmSync(summary, { force: true });
+  if (lines.length < 2) totals.failed += 2 - lines.length;
+  process.stderr.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+  return main !== 0 ? main : disruptive;
 }
 
 /** `npm run dev`: infrastructure up, then every service in watch mode through turbo. */
