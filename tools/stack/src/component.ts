@@ -13,7 +13,9 @@ export interface Component {
   readonly urls: Readonly<Record<string, string>>;
   /** How long start-up may take before `up` gives up. */
   readonly readyTimeoutMs: number;
-  /** Checks prerequisites and downloads or builds what it runs (cached). */
+  /** Fails fast, with one line, when a prerequisite is missing (before anything is started). */
+  check?(): void;
+  /** Downloads or builds what it runs (cached). */
   prepare(): Promise<void>;
   /** Launches it detached from the stack tool. */
   launch(): Promise<void>;
@@ -41,6 +43,7 @@ export function processComponent(spec: {
   ports: readonly number[];
   urls?: Record<string, string>;
   readyTimeoutMs?: number;
+  check?: () => void;
   prepare?: () => Promise<void>;
   launch: () => Promise<Launch> | Launch;
   ready: () => Promise<boolean>;
@@ -51,6 +54,7 @@ export function processComponent(spec: {
     ports: spec.ports,
     urls: spec.urls ?? {},
     readyTimeoutMs: spec.readyTimeoutMs ?? 60_000,
+    ...(spec.check ? { check: spec.check } : {}),
     prepare: spec.prepare ?? (async () => undefined),
     async launch() {
       const { command, args, cwd, env } = await spec.launch();

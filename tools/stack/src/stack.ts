@@ -64,6 +64,7 @@ export async function startComponent(component: Component): Promise<void> {
     say(`${component.name.padEnd(11)} using the server already running on port ${component.ports[0]}`);
     return;
   }
+  component.check?.();
   await assertPortsFree(component);
   await component.prepare();
   const started = Date.now();

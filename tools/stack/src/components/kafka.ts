@@ -133,8 +133,13 @@ export function kafkaComponent(): Component {
     ports: [9092, 9093],
     urls: { 'Kafka (bootstrap)': '127.0.0.1:9092' },
     readyTimeoutMs: 120_000,
-    async prepare() {
+    check() {
       java = requireJava(17);
+      if (!fs.existsSync(path.join(libsDir(), '.complete'))) {
+        requireCommand('mvn', 'once, to download the Kafka jars from Maven Central', 'install Maven (apt-get install maven) or use docker compose up');
+      }
+    },
+    async prepare() {
       await resolveJars();
     },
     launch() {
