@@ -26,3 +26,5 @@ export type { Classification, RetryAfter } from './errors';
 export { HeraldKafkaTransport, handlerOptions } from './nest-transport';
 export type { HandlerOptions, HeraldTransportOptions } from './nest-transport';
 export { PassThroughExceptionFilter } from './exception.filter';
+export { DeadLetters, DeadLetterNotFoundError, DEFAULT_MAX_REDRIVES } from './dead-letters';
+export type { DeadLetter, DeadLetterTopic, RedriveReport } from './dead-letters';

@@ -10,4 +10,5 @@ export {
   scheduledMessages,
   recurringJobs,
   notificationTimeline,
+  deadLetterRedrives,
 } from './schema';

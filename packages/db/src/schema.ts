@@ -134,3 +134,16 @@ export const notificationTimeline = pgTable(
   },
   (t) => [index('notification_timeline_subject_idx').on(t.subjectId, t.occurredAt, t.id)],
 );
+
+/** Dead letters an operator sent back for another try, so that none is redriven twice. */
+export const deadLetterRedrives = pgTable(
+  'dead_letter_redrives',
+  {
+    dlqTopic: text('dlq_topic').notNull(),
+    partition: integer('partition').notNull(),
+    offset: text('offset').notNull(),
+    redriveCount: integer('redrive_count').notNull(),
+    redrivenAt: timestamp('redriven_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.dlqTopic, t.partition, t.offset] })],
+);
