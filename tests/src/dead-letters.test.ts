@@ -117,3 +117,45 @@ it('a redriven letter that fails again comes back with its redrive count, and is
   expect(await letters.list(dlq)).toEqual([]);
   expect((await letters.topics()).find((t) => t.dlq === dlq)).toMatchObject({ count: 0, redriven: 0 });
 });
+
+it('the api serves the same operations to an admin, and only to an admin', async () => {
+  const token = `${run}-token`;
+  const api = await startService('api', { ADMIN_TOKEN: token });
+  const call = (method: string, url: string, body?: unknown, auth = true) =>
+    fetch(`${api.url}${url}`, {
+      method,
+      headers: {
+        ...(auth ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  try {
+    const event = userCreated();
+    await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
+    const letter = await waitFor(async () => {
+      const response = await call('GET', `/api/v1/dead-letters/${dlq}`);
+      const { letters: found } = (await response.json()) as { letters: { id: string; key: string }[] };
+      return found.find((l) => l.key === event.data.userId);
+    }, { timeoutMs: 30_000, description: 'the dead letter through the api' });
+
+    expect((await call('GET', '/api/v1/dead-letters', undefined, false)).status).toBe(401);
+    const topicsBody = (await (await call('GET', '/api/v1/dead-letters')).json()) as { topics: { dlq: string }[] };
+    expect(topicsBody.topics.map((t) => t.dlq)).toContain(dlq);
+    const one = await call('GET', `/api/v1/dead-letters/${dlq}/${letter.id}`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ id: letter.id, value: event, error: { type: 'SLACK_GONE' } });
+    expect((await call('GET', `/api/v1/dead-letters/${group}.user.deleted.v1.dlq`)).status).toBe(404);
+    expect((await call('GET', `/api/v1/dead-letters/${dlq}/0:999999`)).status).toBe(404);
+    expect((await call('GET', '/api/v1/dead-letters/users')).status).toBe(400);
+    const neither = await call('POST', `/api/v1/dead-letters/${dlq}/redrive`, {});
+    expect(neither.status).toBe(400);
+    const redrive = await call('POST', `/api/v1/dead-letters/${dlq}/redrive`, { ids: [letter.id] });
+    expect(await redrive.json()).toEqual({ redriven: [letter.id], refused: [] });
+    const purge = await call('DELETE', `/api/v1/dead-letters/${dlq}`);
+    expect(purge.status).toBe(200);
+    expect(((await purge.json()) as { purged: number }).purged).toBeGreaterThanOrEqual(1);
+  } finally {
+    await api.stop();
+  }
+});

@@ -4,11 +4,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Admin } from 'kafkajs';
+import type { DeadLetters } from '@herald/consumer';
 import type { Logger } from '@herald/service-kit';
 import { readiness } from '@herald/service-kit';
 import { databaseReachable, type DatabaseHandle } from '@herald/db';
 import { kafkaReachable } from '@herald/kafka';
 import { alertsRoutes } from './alerts.routes';
+import { deadLettersRoutes } from './dead-letters.routes';
 import { registerErrorHandling } from './errors';
 import { healthRoutes } from './health.routes';
 import { timelineRoutes } from './timeline.routes';
@@ -26,6 +28,8 @@ export interface AppDependencies {
   outboxBacklog?: () => Promise<number>;
   /** The clock; tests may fix it. */
   now?: () => Date;
+  /** Dead-letter operations; without them the /api/v1/dead-letters routes are not served. */
+  deadLetters?: DeadLetters;
 }
 
 /** The api's fastify instance, typed by its TypeBox schemas. */
@@ -58,6 +62,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         { name: 'users', description: 'Signup and users; every change is an event through the outbox.' },
         { name: 'alerts', description: 'Operator alerts, delivered by email and Slack (admin).' },
         { name: 'timeline', description: 'What happened to a user’s notifications.' },
+        { name: 'dead-letters', description: 'Dead letters of every consumer group: inspect, redrive, purge (admin).' },
       ],
       components: {
         securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
@@ -77,5 +82,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   await app.register(usersRoutes, { db, now });
   await app.register(alertsRoutes, { db, now, adminToken: deps.adminToken });
   await app.register(timelineRoutes, { db });
+  if (deps.deadLetters) {
+    await app.register(deadLettersRoutes, { deadLetters: deps.deadLetters, adminToken: deps.adminToken });
+  }
   return app;
 }

@@ -1,3 +1,4 @@
+import { DeadLetters } from '@herald/consumer';
 import { createKafka, parseBrokers } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     kafkaAdmin,
     adminToken: env.ADMIN_TOKEN,
     outboxBacklog: () => relay.backlog(),
+    deadLetters: new DeadLetters(kafka, database),
   });
   relay.start();
   projector.start();
