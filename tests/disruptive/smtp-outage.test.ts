@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
+import { decodeEvent, newEvent, NotificationStatus, UserCreated, type EventOf } from '@herald/contracts';
+import { DeadLetters } from '@herald/consumer';
+import { openDatabase } from '@herald/db';
+import { createKafka, publishEvents } from '@herald/kafka';
+import { emailsTo, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
+
+// SMTP down (Mailpit stopped): the welcome email is attempted at the policy's intervals, lands in
+// the email dead-letter topic after maximumAttempts; with Mailpit back, a redrive delivers it
+// once. Stops the shared Mailpit, so it runs alone (tests/jest.disruptive.config.js).
+const ROOT = path.resolve(__dirname, '../..');
+const native = (process.env.HERALD_INFRA ?? 'native') === 'native';
+
+function stack(...args: string[]): void {
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'tools/stack/src/cli.ts'), ...args], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`stack ${args.join(' ')} failed`);
+}
+
+/** Delays the policy asks for between attempts 1→2 and 2→3, and how late they may be. */
+const EXPECTED_GAPS_MS = [1000, 2000];
+const TOLERANCE_MS = 1000;
+
+(native ? it : it.skip)('retries at the policy intervals, dead-letters, and a redrive delivers once', async () => {
+  const group = uniqueName('smtp-outage');
+  const kafka = createKafka({ clientId: group, brokers: infrastructure().kafkaBrokers });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const statusReader = kafka.consumer({ groupId: uniqueName('status-reader') });
+  const database = openDatabase(infrastructure().databaseUrl, { max: 2 });
+  const email = await startService('email', {
+    CONSUMER_GROUP: group,
+    RETRY_POLICY: JSON.stringify({ maximumAttempts: 3, initialInterval: 'PT1S', backoffCoefficient: 2, jitter: 0 }),
+  });
+  const userId = randomUUID();
+  const statuses: EventOf<typeof NotificationStatus>[] = [];
+  try {
+    await Promise.all([producer.connect(), statusReader.connect()]);
+    await statusReader.subscribe({ topic: NotificationStatus.name, fromBeginning: true });
+    await statusReader.run({
+      eachMessage: async ({ message }) => {
+        if (String(message.key) === userId) statuses.push(decodeEvent(NotificationStatus, message.value));
+      },
+    });
+    stack('stop', 'mailpit');
+    const event = newEvent(UserCreated, {
+      userId,
+      email: `${userId}@example.com`,
+      username: `s${userId.slice(0, 8)}`,
+      fullName: 'Smtp Down',
+      createdAt: new Date().toISOString(),
+    });
+    await publishEvents(producer, UserCreated, [{ key: userId, event }]);
+
+    const failures = await waitFor(() => {
+      const found = statuses.filter((s) => s.data.status === 'retrying' || s.data.status === 'dead-lettered');
+      return found.length >= 3 && found;
+    }, { timeoutMs: 60_000, description: 'three failed attempts' });
+    expect(failures.map((s) => [s.data.attempt, s.data.status])).toEqual([
+      [1, 'retrying'],
+      [2, 'retrying'],
+      [3, 'dead-lettered'],
+    ]);
+    expect(failures[0]?.data.errorCode).toBe('SMTP_UNAVAILABLE');
+    const times = failures.map((s) => Date.parse(s.data.at));
+    EXPECTED_GAPS_MS.forEach((expected, i) => {
+      const gap = times[i + 1]! - times[i]!;
+      expect(gap).toBeGreaterThanOrEqual(expected);
+      expect(gap).toBeLessThan(expected + TOLERANCE_MS);
+    });
+
+    stack('start', 'mailpit');
+    const dlq = `${group}.user.created.v1.dlq`;
+    const letters = new DeadLetters(kafka, database);
+    const [letter] = (await letters.list(dlq)).filter((l) => l.key === userId);
+    expect(letter?.attempts).toBe(3);
+    expect(await letters.redrive(dlq, [letter!.id])).toEqual({ redriven: [letter!.id], refused: [] });
+    await waitFor(async () => (await emailsTo(event.data.email)).length > 0, { timeoutMs: 30_000, description: 'the redriven email' });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await emailsTo(event.data.email)).map((m) => m.Subject)).toEqual(['Welcome Smtp Down!']);
+  } finally {
+    stack('start', 'mailpit');
+    await email.stop();
+    await Promise.all([producer.disconnect(), statusReader.disconnect()]);
+    await database.close();
+  }
+});

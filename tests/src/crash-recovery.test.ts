@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
+import { newEvent, UserCreated } from '@herald/contracts';
+import { createKafka, publishEvents } from '@herald/kafka';
+import { infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor } from '@herald/testing';
+
+// A consumer killed (SIGKILL, no goodbye) while a message waits in its retry topic: the next
+// process of the group delivers it, once.
+it('loses nothing and doubles nothing when killed while a retry waits', async () => {
+  const group = uniqueName('crash-slack');
+  const path = `/services/T000/B000/${group}`;
+  const env = { CONSUMER_GROUP: group, SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${path}` };
+  const producer = createKafka({ clientId: group, brokers: infrastructure().kafkaBrokers }).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  let slack = await startService('slack', env);
+  try {
+    await slackFault({ path, status: 429, retryAfter: 4, times: 1 });
+    const userId = randomUUID();
+    const event = newEvent(UserCreated, {
+      userId,
+      email: `${userId}@example.com`,
+      username: `c${userId.slice(0, 8)}`,
+      fullName: 'Crash Test',
+      createdAt: new Date().toISOString(),
+    });
+    await publishEvents(producer, UserCreated, [{ key: userId, event }]);
+    await waitFor(async () => (await slackAttempts(path)).length === 1, { timeoutMs: 30_000, description: 'the first, rate-limited attempt' });
+    // Give the retry time to be written to the retry topic, then kill before it is due.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await slack.stop('SIGKILL');
+
+    slack = await startService('slack', env);
+    await waitFor(async () => (await slackPosts(path)).some((p) => p.text?.includes(event.data.username)), {
+      timeoutMs: 60_000,
+      description: 'the delivery after the restart',
+    });
+    // Let anything that could still double it arrive first.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await slackPosts(path)).filter((p) => p.text?.includes(event.data.username))).toHaveLength(1);
+    const attempts = await slackAttempts(path);
+    expect(attempts.map((a) => a.status)).toEqual([429, 200]);
+    expect(Date.parse(attempts[1]!.receivedAt) - Date.parse(attempts[0]!.receivedAt)).toBeGreaterThanOrEqual(4000);
+  } finally {
+    await slack.stop();
+    await producer.disconnect();
+  }
+});
