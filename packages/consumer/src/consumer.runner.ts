@@ -60,6 +60,26 @@ interface Route {
   kind: 'source' | 'retry';
 }
 
+/** One message on its way through a handler: where it came from and how far it got. */
+interface Delivery {
+  registration: HandlerRegistration;
+  message: KafkaMessage;
+  headers: Record<string, string>;
+  /** The topic, partition, offset and time it was first published with. */
+  origin: { topic: string; partition: number; offset: string; timestamp: string };
+  attempt: number;
+  firstSeenAt: number;
+  firstAttemptAt: number;
+}
+
+/** A delivery whose value passed its contract. */
+interface ValidDelivery extends Delivery {
+  event: EventOf<Topic>;
+  logger: Logger;
+}
+
+type StatusExtra = { detail?: string; nextAt?: Date; error?: Classification };
+
 /** A Kafka message's headers as strings. */
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -296,15 +316,17 @@ export class ConsumerRunner {
       timestamp: route.kind === 'source' ? message.timestamp : (headers[RetryHeaders.originalTimestamp] ?? message.timestamp),
     };
 
+    const delivery: Delivery = { registration, message, headers, origin, attempt, firstSeenAt, firstAttemptAt };
     let event: EventOf<Topic>;
     try {
       event = decodeEvent(registration.topic, message.value);
     } catch (error) {
-      await this.deadLetter(registration, message, headers, origin, attempt, firstAttemptAt, classify(error, policy));
+      await this.deadLetter(delivery, classify(error, policy));
       record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
       return;
     }
     const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
+    const valid: ValidDelivery = { ...delivery, event, logger };
 
     if (await this.alreadyHandled(event.id)) {
       logger.info('duplicate delivery: already handled by this group, skipped');
@@ -315,39 +337,19 @@ export class ConsumerRunner {
     // Given up before trying: waited too long for a first attempt, or for all of them.
     if (attempt === 1 && route.kind === 'source' && started - firstSeenAt > policy.scheduleToStartTimeout) {
       const error = new GivenUpError('SCHEDULE_TO_START_TIMEOUT', `waited ${started - firstSeenAt} ms for a first attempt, more than ${policy.scheduleToStartTimeout} ms`);
-      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, classify(error, policy), logger);
+      await this.giveUp(valid, classify(error, policy));
       record('dead-lettered', { eventId: event.id, errorType: error.code });
       return;
     }
     if (started - firstSeenAt > policy.scheduleToCloseTimeout) {
       const error = new GivenUpError('SCHEDULE_TO_CLOSE_TIMEOUT', `${started - firstSeenAt} ms since it was first seen, more than ${policy.scheduleToCloseTimeout} ms`);
-      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, classify(error, policy), logger);
+      await this.giveUp(valid, classify(error, policy));
       record('dead-lettered', { eventId: event.id, errorType: error.code });
       return;
     }
 
     const outbox: Message[] = [];
     const outboxTopics: string[] = [];
-    const subject = registration.describe?.(event);
-    const statusOf = (status: NotificationStatusValue, extra: { detail?: string; nextAt?: Date; error?: Classification } = {}) => {
-      if (!subject) return undefined;
-      return newEvent(
-        NotificationStatus,
-        {
-          subjectId: subject.subjectId,
-          channel: this.options.channel,
-          notification: subject.notification,
-          status,
-          attempt,
-          ...(extra.detail ? { detail: extra.detail.slice(0, 1000) } : {}),
-          ...(extra.nextAt ? { nextAt: extra.nextAt.toISOString() } : {}),
-          ...(extra.error ? { errorCode: extra.error.type.slice(0, 100), errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE) } : {}),
-          at: new Date(this.now()).toISOString(),
-        },
-        { correlationId: event.correlationId, causationId: event.id },
-      );
-    };
-
     const attemptAbort = new AbortController();
     const timeout = setTimeout(() => attemptAbort.abort(new AttemptTimeoutError(policy.startToCloseTimeout)), policy.startToCloseTimeout);
     const onStop = (): void => attemptAbort.abort(new Error('consumer stopping'));
@@ -366,7 +368,7 @@ export class ConsumerRunner {
         outboxTopics.push(topic.name);
       },
       status: (status, extra) => {
-        const built = statusOf(status, extra);
+        const built = this.statusEvent(valid, status, extra);
         if (!built) throw new Error(`${registration.name}: status() needs a describe() on the registration`);
         outbox.push(toMessage(NotificationStatus, built.data.subjectId, built));
         outboxTopics.push(NotificationStatus.name);
@@ -383,7 +385,7 @@ export class ConsumerRunner {
     } catch (error) {
       const why = classify(error, policy);
       logger.warn({ errorType: why.type, err: error }, `attempt ${attempt} failed: ${why.message}`);
-      await this.afterFailure(registration, event, message, headers, origin, attempt, firstSeenAt, firstAttemptAt, why, statusOf, logger);
+      await this.afterFailure(valid, why);
       record(why.retriable && attempt < policy.maximumAttempts ? 'retried' : 'dead-lettered', { eventId: event.id, errorType: why.type });
       return;
     } finally {
@@ -396,127 +398,91 @@ export class ConsumerRunner {
     record('handled', { eventId: event.id });
   }
 
+  /** The notification.status event of a step, when the handler says which notification it is. */
+  private statusEvent(d: ValidDelivery, status: NotificationStatusValue, extra: StatusExtra = {}): EventOf<typeof NotificationStatus> | undefined {
+    const subject = d.registration.describe?.(d.event);
+    if (!subject) return undefined;
+    return newEvent(
+      NotificationStatus,
+      {
+        subjectId: subject.subjectId,
+        channel: this.options.channel,
+        notification: subject.notification,
+        status,
+        attempt: d.attempt,
+        ...(extra.detail ? { detail: extra.detail.slice(0, 1000) } : {}),
+        ...(extra.nextAt ? { nextAt: extra.nextAt.toISOString() } : {}),
+        ...(extra.error ? { errorCode: extra.error.type.slice(0, 100), errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE) } : {}),
+        at: new Date(this.now()).toISOString(),
+      },
+      { correlationId: d.event.correlationId, causationId: d.event.id },
+    );
+  }
+
   /** Retry later through the right tier, or dead-letter when no attempt is left. */
-  private async afterFailure(
-    registration: HandlerRegistration,
-    event: EventOf<Topic>,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    origin: { topic: string; partition: number; offset: string; timestamp: string },
-    attempt: number,
-    firstSeenAt: number,
-    firstAttemptAt: number,
-    why: Classification,
-    statusOf: (status: NotificationStatusValue, extra?: { detail?: string; nextAt?: Date; error?: Classification }) => EventOf<typeof NotificationStatus> | undefined,
-    logger: Logger,
-  ): Promise<void> {
-    const { policy } = registration;
+  private async afterFailure(d: ValidDelivery, why: Classification): Promise<void> {
+    const { policy } = d.registration;
     const now = this.now();
-    const delay = Math.max(withJitter(backoffDelay(policy, attempt), policy.jitter, this.random), why.retryAfterMs ?? 0);
-    const outOfTime = now + delay - firstSeenAt > policy.scheduleToCloseTimeout;
-    if (!why.retriable || attempt >= policy.maximumAttempts || outOfTime) {
+    const delay = Math.max(withJitter(backoffDelay(policy, d.attempt), policy.jitter, this.random), why.retryAfterMs ?? 0);
+    const outOfTime = now + delay - d.firstSeenAt > policy.scheduleToCloseTimeout;
+    if (!why.retriable || d.attempt >= policy.maximumAttempts || outOfTime) {
       const reason = !why.retriable ? 'not retriable' : outOfTime ? 'scheduleToCloseTimeout would pass' : 'no attempt left';
-      await this.giveUp(registration, event, message, headers, origin, attempt, firstAttemptAt, why, logger, reason);
+      await this.giveUp(d, why, reason);
       return;
     }
     const tier = tierFor(retryTiers(policy), delay);
     const notBefore = now + delay;
     const retryHeaders: IHeaders = {
-      ...this.storyHeaders(headers, origin, why),
-      [RetryHeaders.attempt]: String(attempt + 1),
+      ...this.storyHeaders(d, why),
+      [RetryHeaders.attempt]: String(d.attempt + 1),
       [RetryHeaders.notBefore]: String(notBefore),
-      [RetryHeaders.firstSeenAt]: String(firstSeenAt),
-      [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
+      [RetryHeaders.firstSeenAt]: String(d.firstSeenAt),
+      [RetryHeaders.firstAttemptAt]: String(d.firstAttemptAt),
       [RetryHeaders.lastAttemptAt]: String(now),
     };
-    const messages: Message[] = [{ key: message.key, value: message.value, headers: retryHeaders }];
-    const topics = [retryTopicName(this.options.groupId, registration.topic.name, tier)];
-    const status = statusOf('retrying', { nextAt: new Date(notBefore), error: why });
+    const messages: Message[] = [{ key: d.message.key, value: d.message.value, headers: retryHeaders }];
+    const topics = [retryTopicName(this.options.groupId, d.registration.topic.name, tier)];
+    const status = this.statusEvent(d, 'retrying', { nextAt: new Date(notBefore), error: why });
     if (status) {
       messages.push(toMessage(NotificationStatus, status.data.subjectId, status));
       topics.push(NotificationStatus.name);
     }
     await this.publishAll(messages, topics);
-    logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${attempt + 1} in ${delay} ms`);
+    d.logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${delay} ms`);
   }
 
-  private async giveUp(
-    registration: HandlerRegistration,
-    event: EventOf<Topic>,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    origin: { topic: string; partition: number; offset: string; timestamp: string },
-    attempt: number,
-    firstAttemptAt: number,
-    why: Classification,
-    logger: Logger,
-    reason = 'given up',
-  ): Promise<void> {
-    const subject = registration.describe?.(event);
-    const extra: Message[] = [];
-    if (subject) {
-      const status = newEvent(
-        NotificationStatus,
-        {
-          subjectId: subject.subjectId,
-          channel: this.options.channel,
-          notification: subject.notification,
-          status: 'dead-lettered',
-          attempt,
-          detail: reason,
-          errorCode: why.type.slice(0, 100),
-          errorMessage: why.message.slice(0, MAX_ERROR_MESSAGE),
-          at: new Date(this.now()).toISOString(),
-        },
-        { correlationId: event.correlationId, causationId: event.id },
-      );
-      extra.push(toMessage(NotificationStatus, subject.subjectId, status));
-    }
-    await this.deadLetter(registration, message, headers, origin, attempt, firstAttemptAt, why, extra);
-    await this.markProcessed(event.id, 'dead-lettered');
-    logger.error({ errorType: why.type, reason }, `dead-lettered after ${attempt} attempt(s): ${why.message}`);
+  private async giveUp(d: ValidDelivery, why: Classification, reason = 'given up'): Promise<void> {
+    const status = this.statusEvent(d, 'dead-lettered', { detail: reason, error: why });
+    const extra = status ? [toMessage(NotificationStatus, status.data.subjectId, status)] : [];
+    await this.deadLetter(d, why, extra);
+    await this.markProcessed(d.event.id, 'dead-lettered');
+    d.logger.error({ errorType: why.type, reason }, `dead-lettered after ${d.attempt} attempt(s): ${why.message}`);
   }
 
   /** Writes the dead letter: original key, value and headers plus the whole story. */
-  private async deadLetter(
-    registration: HandlerRegistration,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    origin: { topic: string; partition: number; offset: string; timestamp: string },
-    attempt: number,
-    firstAttemptAt: number,
-    why: Classification,
-    extra: Message[] = [],
-  ): Promise<void> {
-    const dlq = deadLetterTopicName(this.options.groupId, registration.topic.name);
-    const letter: Message = {
-      key: message.key,
-      value: message.value,
-      headers: {
-        ...this.storyHeaders(headers, origin, why),
-        [RetryHeaders.attempt]: String(attempt),
-        [RetryHeaders.firstAttemptAt]: String(firstAttemptAt),
-        [RetryHeaders.lastAttemptAt]: String(this.now()),
-        [RetryHeaders.errorCode]: why.type,
-        [RetryHeaders.errorStack]: (why.stack ?? '').slice(0, MAX_STACK),
-      },
+  private async deadLetter(d: Delivery, why: Classification, extra: Message[] = []): Promise<void> {
+    const dlq = deadLetterTopicName(this.options.groupId, d.registration.topic.name);
+    const headers: IHeaders = {
+      ...this.storyHeaders(d, why),
+      [RetryHeaders.attempt]: String(d.attempt),
+      [RetryHeaders.firstAttemptAt]: String(d.firstAttemptAt),
+      [RetryHeaders.lastAttemptAt]: String(this.now()),
+      [RetryHeaders.errorCode]: why.type,
+      [RetryHeaders.errorStack]: (why.stack ?? '').slice(0, MAX_STACK),
     };
-    delete (letter.headers as Record<string, unknown>)[RetryHeaders.notBefore];
+    delete headers[RetryHeaders.notBefore];
+    const letter: Message = { key: d.message.key, value: d.message.value, headers };
     await this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]);
   }
 
   /** The original headers plus where the message came from and why its last attempt failed. */
-  private storyHeaders(
-    headers: Record<string, string>,
-    origin: { topic: string; partition: number; offset: string; timestamp: string },
-    why: Classification,
-  ): IHeaders {
+  private storyHeaders(d: Delivery, why: Classification): IHeaders {
     return {
-      ...headers,
-      [RetryHeaders.originalTopic]: origin.topic,
-      [RetryHeaders.originalPartition]: String(origin.partition),
-      [RetryHeaders.originalOffset]: origin.offset,
-      [RetryHeaders.originalTimestamp]: origin.timestamp,
+      ...d.headers,
+      [RetryHeaders.originalTopic]: d.origin.topic,
+      [RetryHeaders.originalPartition]: String(d.origin.partition),
+      [RetryHeaders.originalOffset]: d.origin.offset,
+      [RetryHeaders.originalTimestamp]: d.origin.timestamp,
       [RetryHeaders.group]: this.options.groupId,
       [RetryHeaders.errorType]: why.type,
       [RetryHeaders.errorMessage]: why.message.slice(0, MAX_ERROR_MESSAGE),
