@@ -1,20 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { decodeEvent, UserCreated } from '@herald/contracts';
 import { createKafka } from '@herald/kafka';
-import { infrastructure, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+import { infrastructure, startService, uniqueName, waitFor, runStack, type RunningService } from '@herald/testing';
 
 // Durability: with Kafka stopped the api still answers 201, and the event reaches Kafka once it
 // is back. Stops the shared Kafka, so it runs alone (tests/jest.disruptive.config.js), and only
 // against the native stack, whose Kafka the stack tool can stop and start.
-const ROOT = path.resolve(__dirname, '../..');
 
-function stack(...args: string[]): void {
-  const result = spawnSync(process.execPath, [path.join(ROOT, 'tools/stack/src/cli.ts'), ...args], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`stack ${args.join(' ')} failed`);
-}
 
 const native = (process.env.HERALD_INFRA ?? 'native') === 'native';
 let api: RunningService;
@@ -25,13 +18,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stack('start', 'kafka');
+  runStack('start', 'kafka');
   await api?.stop();
   await pool.end();
 });
 
 (native ? it : it.skip)('signs up while Kafka is down and publishes once it is back', async () => {
-  stack('stop', 'kafka');
+  runStack('stop', 'kafka');
   const id = randomUUID().slice(0, 8);
   const started = Date.now();
   const response = await fetch(`${api.url}/api/v1/users`, {
@@ -45,7 +38,7 @@ afterAll(async () => {
   const { rows } = await pool.query<{ published_at: Date | null }>('select published_at from outbox where key = $1', [user.id]);
   expect(rows).toEqual([{ published_at: null }]);
 
-  stack('start', 'kafka');
+  runStack('start', 'kafka');
   const consumer = createKafka({ clientId: 'outage-test', brokers: infrastructure().kafkaBrokers }).consumer({
     groupId: uniqueName('outage-reader'),
   });

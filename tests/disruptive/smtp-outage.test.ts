@@ -1,23 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { decodeEvent, newEvent, NotificationStatus, UserCreated, type EventOf } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { emailsTo, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
+import { emailsTo, infrastructure, startService, uniqueName, waitFor, runStack } from '@herald/testing';
 
 // SMTP down (Mailpit stopped): the welcome email is attempted at the policy's intervals, lands in
 // the email dead-letter topic after maximumAttempts; with Mailpit back, a redrive delivers it
 // once. Stops the shared Mailpit, so it runs alone (tests/jest.disruptive.config.js).
-const ROOT = path.resolve(__dirname, '../..');
 const native = (process.env.HERALD_INFRA ?? 'native') === 'native';
 
-function stack(...args: string[]): void {
-  const result = spawnSync(process.execPath, [path.join(ROOT, 'tools/stack/src/cli.ts'), ...args], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`stack ${args.join(' ')} failed`);
-}
 
 /** Delays the policy asks for between attempts 1→2 and 2→3, and how late they may be. */
 const EXPECTED_GAPS_MS = [1000, 2000];
@@ -43,7 +36,7 @@ const TOLERANCE_MS = 1000;
         if (String(message.key) === userId) statuses.push(decodeEvent(NotificationStatus, message.value));
       },
     });
-    stack('stop', 'mailpit');
+    runStack('stop', 'mailpit');
     const event = newEvent(UserCreated, {
       userId,
       email: `${userId}@example.com`,
@@ -70,7 +63,7 @@ const TOLERANCE_MS = 1000;
       expect(gap).toBeLessThan(expected + TOLERANCE_MS);
     });
 
-    stack('start', 'mailpit');
+    runStack('start', 'mailpit');
     const dlq = `${group}.user.created.v1.dlq`;
     const letters = new DeadLetters(kafka, database);
     const [letter] = (await letters.list(dlq)).filter((l) => l.key === userId);
@@ -80,7 +73,7 @@ const TOLERANCE_MS = 1000;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await emailsTo(event.data.email)).map((m) => m.Subject)).toEqual(['Welcome Smtp Down!']);
   } finally {
-    stack('start', 'mailpit');
+    runStack('start', 'mailpit');
     await email.stop();
     await Promise.all([producer.disconnect(), statusReader.disconnect()]);
     await database.close();

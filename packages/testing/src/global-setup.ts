@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startContainers, dockerAvailable } from './containers';
+import { runStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let done = false;
@@ -25,15 +26,7 @@ export default async function globalSetup(): Promise<void> {
   if (mode === 'containers' || (mode === 'auto' && (await dockerAvailable()))) {
     Object.assign(process.env, await startContainers());
   } else if (process.env.HERALD_STACK_READY !== '1') {
-    node('the native stack', [
-      path.join(ROOT, 'tools/stack/src/cli.ts'),
-      'up',
-      'postgres',
-      'kafka',
-      'mailpit',
-      'jaeger',
-      'slack-sink',
-    ]);
+    runStack('up', 'postgres', 'kafka', 'mailpit', 'jaeger', 'slack-sink');
   }
   if (process.env.HERALD_STACK_READY !== '1') {
     node('database migrations', [path.join(ROOT, 'packages/db/dist/migrate.js')]);

@@ -7,3 +7,4 @@ export { startService, freePort } from './service-process';
 export type { RunningService } from './service-process';
 export { emailsTo, emailSource, slackPosts, slackAttempts, slackFault } from './sinks';
 export type { CaughtEmail, SlackPost, SlackAttempt } from './sinks';
+export { runStack } from './stack';
