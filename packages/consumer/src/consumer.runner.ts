@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { and, eq, sql } from 'drizzle-orm';
 import {
@@ -10,7 +10,8 @@ import {
   type Topic,
 } from '@herald/contracts';
 import { processedEvents, type DatabaseHandle } from '@herald/db';
-import { ensureTopics, toMessage, waitForTopics } from '@herald/kafka';
+import { ensureTopics, sendTraced, toMessage, waitForTopics } from '@herald/kafka';
+import { contextFromHeaders, inSpan, markFailed, SpanKind, type Span } from '@herald/telemetry';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -26,6 +27,7 @@ import {
   withJitter,
   backoffDelay,
 } from './policy';
+import { recordLag, recordOutcome } from './metrics';
 
 /** Largest stack kept in a dead letter, in characters. */
 const MAX_STACK = 4000;
@@ -45,8 +47,6 @@ export interface ConsumerRunnerOptions {
   /** Clock and randomness, injectable for tests. */
   now?: () => number;
   random?: () => number;
-  /** Called after each message, for metrics. */
-  onOutcome?: (record: OutcomeRecord) => void;
   /**
    * Where a group without committed offsets starts: 'earliest' (default: a new service misses
    * nothing published before it first ran) or 'latest'.
@@ -71,6 +71,9 @@ interface Delivery {
   firstSeenAt: number;
   firstAttemptAt: number;
 }
+
+/** Trace headers a message carries from its producer; a retry or dead letter gets its own. */
+const TRACE_HEADERS = ['traceparent', 'tracestate'];
 
 /** A delivery whose value passed its contract. */
 interface ValidDelivery extends Delivery {
@@ -173,7 +176,13 @@ export class ConsumerRunner {
     } finally {
       await admin.disconnect();
     }
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, retry: { retries: 5 } });
+    // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      retry: { retries: 5 },
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
     const consumer = kafka.consumer({
       groupId,
@@ -271,7 +280,7 @@ export class ConsumerRunner {
           resume();
         }, wait);
         this.timers.add(timer);
-        this.options.onOutcome?.({
+        recordOutcome(this.options.groupId, {
           handler: route.registration.name,
           topic: batch.topic,
           outcome: 'deferred',
@@ -282,12 +291,40 @@ export class ConsumerRunner {
       }
       await this.process(route, batch.topic, batch.partition, message, headers);
       payload.resolveOffset(message.offset);
+      recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await payload.heartbeat();
     }
     await payload.commitOffsetsIfNecessary();
   }
 
+  /**
+   * Handles one message inside a `process <topic>` CONSUMER span whose parent is the context
+   * its producer put in its headers, so that a signup's email, Slack message and follow-up are
+   * one trace with the request that caused them. Log lines written meanwhile carry its ids.
+   */
   private async process(
+    route: Route,
+    fromTopic: string,
+    partition: number,
+    message: KafkaMessage,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': fromTopic,
+      'messaging.destination.partition.id': String(partition),
+      'messaging.consumer.group.name': this.options.groupId,
+      'messaging.kafka.offset': Number(message.offset),
+      'herald.handler': route.registration.name,
+    };
+    await inSpan(`process ${fromTopic}`, { kind: SpanKind.CONSUMER, parent: contextFromHeaders(headers), attributes }, (span) =>
+      this.processInSpan(span, route, fromTopic, partition, message, headers),
+    );
+  }
+
+  private async processInSpan(
+    span: Span,
     route: Route,
     fromTopic: string,
     partition: number,
@@ -300,8 +337,10 @@ export class ConsumerRunner {
     const attempt = route.kind === 'retry' ? (intHeader(headers, RetryHeaders.attempt) ?? 1) : 1;
     const firstSeenAt = intHeader(headers, RetryHeaders.firstSeenAt) ?? Number(message.timestamp);
     const firstAttemptAt = intHeader(headers, RetryHeaders.firstAttemptAt) ?? started;
-    const record = (outcome: OutcomeRecord['outcome'], extra: Partial<OutcomeRecord> = {}): void =>
-      this.options.onOutcome?.({
+    span.setAttribute('herald.attempt', attempt);
+    const record = (outcome: OutcomeRecord['outcome'], extra: Partial<OutcomeRecord> = {}): void => {
+      span.setAttribute('herald.outcome', outcome);
+      recordOutcome(this.options.groupId, {
         handler: registration.name,
         topic: registration.topic.name,
         outcome,
@@ -309,6 +348,7 @@ export class ConsumerRunner {
         durationMs: this.now() - started,
         ...extra,
       });
+    };
     const origin = {
       topic: route.kind === 'source' ? fromTopic : (headers[RetryHeaders.originalTopic] ?? registration.topic.name),
       partition: route.kind === 'source' ? partition : (intHeader(headers, RetryHeaders.originalPartition) ?? partition),
@@ -321,10 +361,12 @@ export class ConsumerRunner {
     try {
       event = decodeEvent(registration.topic, message.value);
     } catch (error) {
+      markFailed(span, error);
       await this.deadLetter(delivery, classify(error, policy));
       record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
       return;
     }
+    span.setAttribute('messaging.message.id', event.id);
     const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
     const valid: ValidDelivery = { ...delivery, event, logger };
 
@@ -384,6 +426,7 @@ export class ConsumerRunner {
       ]);
     } catch (error) {
       const why = classify(error, policy);
+      markFailed(span, error);
       logger.warn({ errorType: why.type, err: error }, `attempt ${attempt} failed: ${why.message}`);
       await this.afterFailure(valid, why);
       record(why.retriable && attempt < policy.maximumAttempts ? 'retried' : 'dead-lettered', { eventId: event.id, errorType: why.type });
@@ -447,7 +490,8 @@ export class ConsumerRunner {
       messages.push(toMessage(NotificationStatus, status.data.subjectId, status));
       topics.push(NotificationStatus.name);
     }
-    await this.publishAll(messages, topics);
+    const attributes = { 'herald.retry.topic': topics[0], 'herald.retry.delay_ms': delay, 'herald.retry.next_attempt': d.attempt + 1 };
+    await inSpan('retry', { attributes }, () => this.publishAll(messages, topics));
     d.logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${delay} ms`);
   }
 
@@ -472,13 +516,18 @@ export class ConsumerRunner {
     };
     delete headers[RetryHeaders.notBefore];
     const letter: Message = { key: d.message.key, value: d.message.value, headers };
-    await this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]);
+    const attributes = { 'herald.dead_letter.topic': dlq, 'herald.error.type': why.type, 'herald.attempts': d.attempt };
+    await inSpan('dead-letter', { attributes }, () => this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]));
   }
 
-  /** The original headers plus where the message came from and why its last attempt failed. */
+  /**
+   * The original headers plus where the message came from and why its last attempt failed.
+   * The trace headers are left for the send to write: they then point at this attempt.
+   */
   private storyHeaders(d: Delivery, why: Classification): IHeaders {
+    const kept = Object.fromEntries(Object.entries(d.headers).filter(([name]) => !TRACE_HEADERS.includes(name)));
     return {
-      ...d.headers,
+      ...kept,
       [RetryHeaders.originalTopic]: d.origin.topic,
       [RetryHeaders.originalPartition]: String(d.origin.partition),
       [RetryHeaders.originalOffset]: d.origin.offset,
@@ -498,7 +547,7 @@ export class ConsumerRunner {
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
     });
     if (!this.producer) throw new Error('consumer not started');
-    await this.producer.sendBatch({
+    await sendTraced(this.producer, {
       acks: -1,
       topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
     });

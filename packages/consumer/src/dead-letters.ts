@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
 import { and, eq } from 'drizzle-orm';
 import { HeraldError, RetryHeaders, topics } from '@herald/contracts';
 import { deadLetterRedrives, type DatabaseHandle } from '@herald/db';
+import { sendTraced } from '@herald/kafka';
 
 /** Redrives of one letter beyond this are refused: a message that keeps failing is not looped. */
 export const DEFAULT_MAX_REDRIVES = 3;
@@ -165,7 +166,7 @@ export class DeadLetters {
     if (ids !== 'all') {
       for (const id of ids) if (!letters.some((l) => l.id === id)) report.refused.push({ id, reason: 'not found' });
     }
-    const producer = this.kafka.producer({ idempotent: true, retry: { retries: 5 } });
+    const producer = this.kafka.producer({ idempotent: true, retry: { retries: 5 }, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
       for (const letter of wanted) {
@@ -182,10 +183,15 @@ export class DeadLetters {
         headers[RetryHeaders.attempt] = '1';
         headers[RetryHeaders.notBefore] = String(Date.now());
         headers[RetryHeaders.redriveCount] = String(letter.redriveCount + 1);
-        await producer.send({
-          topic: `${parsed.group}.${parsed.topic}.redrive`,
+        // Traced as a child of the dead letter's own span: the redrive joins the signup's trace.
+        await sendTraced(producer, {
           acks: -1,
-          messages: [{ key: letter.key, value: typeof letter.value === 'string' ? letter.value : JSON.stringify(letter.value), headers }],
+          topicMessages: [
+            {
+              topic: `${parsed.group}.${parsed.topic}.redrive`,
+              messages: [{ key: letter.key, value: typeof letter.value === 'string' ? letter.value : JSON.stringify(letter.value), headers }],
+            },
+          ],
         });
         await this.database.db
           .insert(deadLetterRedrives)

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { scrape } from '@herald/telemetry';
 
 /** A named readiness check: resolves true when the dependency answers. */
 export interface ReadinessCheck {
@@ -54,7 +55,8 @@ export interface HealthServerOptions {
 /**
  * The small HTTP server a consumer service runs beside its Kafka consumer:
  * `GET /healthz` answers 200 while the process is alive; `GET /readyz` answers 200 when every
- * readiness check passes and 503 with the failing ones otherwise.
+ * readiness check passes and 503 with the failing ones otherwise; `GET /metrics` serves the
+ * process's Prometheus metrics.
  */
 export class HealthServer {
   private readonly server: http.Server;
@@ -76,6 +78,12 @@ export class HealthServer {
     if (req.method === 'GET' && path === '/readyz') {
       const report = await readiness(this.options.checks);
       return json(res, report.status === 'ok' ? 200 : 503, { ...report, service: this.options.service });
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const { contentType, body } = await scrape();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
     }
     if (this.options.extra && (await this.options.extra(req, res))) return;
     json(res, 404, { error: 'not found' });

@@ -1,5 +1,5 @@
 export { createLogger, REDACTED_PATHS } from './logger';
-export type { Logger } from './logger';
+export type { LogFormat, Logger } from './logger';
 export { HealthServer, readiness } from './health-server';
 export type { ReadinessCheck, ReadinessReport, HealthServerOptions } from './health-server';
 export { onShutdown, exitOnStartupError } from './shutdown';

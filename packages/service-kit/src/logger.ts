@@ -19,15 +19,23 @@ export const REDACTED_PATHS = [
   '*.SMTP_URL',
 ];
 
-/** A pino JSON logger named after the service. */
-export function createLogger(service: string, level = 'info', options: LoggerOptions = {}): Logger {
+/** How log lines are written: JSON lines (the default, for machines) or coloured text (`npm run dev`). */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * A pino logger named after the service. Lines written inside a span carry its `traceId` and
+ * `spanId` (added by the OpenTelemetry pino instrumentation that `@herald/telemetry` starts).
+ */
+export function createLogger(service: string, level = 'info', options: LoggerOptions = {}, format: LogFormat = 'json'): Logger {
   return pino({
     name: service,
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
+    ...(format === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } }
+      : { formatters: { level: (label: string) => ({ level: label }) } }),
     ...options,
   });
 }

@@ -8,3 +8,5 @@ export type { RunningService } from './service-process';
 export { emailsTo, emailSource, slackPosts, slackAttempts, slackFault } from './sinks';
 export type { CaughtEmail, SlackPost, SlackAttempt } from './sinks';
 export { runStack } from './stack';
+export { jaegerTrace, metricValue, newTraceparent, parseMetrics, scrapeMetrics } from './observability';
+export type { MetricSample, TracedSpan } from './observability';

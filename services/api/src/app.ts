@@ -9,10 +9,12 @@ import type { Logger } from '@herald/service-kit';
 import { readiness } from '@herald/service-kit';
 import { databaseReachable, type DatabaseHandle } from '@herald/db';
 import { kafkaReachable } from '@herald/kafka';
+import { annotateActiveSpan } from '@herald/telemetry';
 import { alertsRoutes } from './alerts.routes';
 import { deadLettersRoutes } from './dead-letters.routes';
 import { registerErrorHandling } from './errors';
 import { healthRoutes } from './health.routes';
+import { httpDuration, httpRequests } from './metrics';
 import { timelineRoutes } from './timeline.routes';
 import { usersRoutes } from './users.routes';
 import { validatorCompiler } from './validation';
@@ -54,6 +56,18 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // Bodies are JSON only: without this fastify would take text/plain and answer 400, not 415.
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
+  // The HTTP server span is named after the route, not only the method.
+  app.addHook('onRequest', async (request) => {
+    const route = request.routeOptions.url;
+    if (route) annotateActiveSpan(`${request.method} ${route}`, { 'http.route': route });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // Unknown paths are one label value, not one per path a scanner tries.
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
+    httpRequests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
+    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ReadinessReport } from '@herald/service-kit';
+import { scrape } from '@herald/telemetry';
 
 export interface HealthRoutesOptions {
   readiness: () => Promise<ReadinessReport>;
@@ -7,7 +8,7 @@ export interface HealthRoutesOptions {
   outboxBacklog?: () => Promise<number>;
 }
 
-/** `/healthz`: the process is alive. `/readyz`: Postgres and Kafka answer. */
+/** `/healthz`: the process is alive. `/readyz`: Postgres and Kafka answer. `/metrics`: Prometheus. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: 'api' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -18,5 +19,9 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     return reply
       .code(report.status === 'ok' ? 200 : 503)
       .send({ ...report, service: 'api', ...(backlog === undefined ? {} : { outbox: { backlog } }) });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const { contentType, body } = await scrape();
+    return reply.type(contentType).send(body);
   });
 };

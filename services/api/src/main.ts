@@ -1,15 +1,17 @@
+import { telemetry } from './instrumentation';
 import { DeadLetters } from '@herald/consumer';
 import { createKafka, parseBrokers } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
 import { buildApp } from './app';
 import { DEFAULT_ADMIN_TOKEN, readEnv } from './env';
+import { outboxBacklogGauge } from './metrics';
 import { OutboxRelay } from './outbox.relay';
 import { TimelineProjector } from './timeline.projector';
 
 async function main(): Promise<void> {
   const env = readEnv();
-  const logger = createLogger('api', env.LOG_LEVEL);
+  const logger = createLogger('api', env.LOG_LEVEL, {}, env.LOG_FORMAT);
   if (env.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
     logger.warn('ADMIN_TOKEN is not set: the admin endpoints accept the default token; set it outside development');
   }
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     batchSize: env.OUTBOX_BATCH_SIZE,
     pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
   });
+  outboxBacklogGauge(() => relay.backlog());
   const projector = new TimelineProjector({ kafka, db: database.db, logger });
   const app = await buildApp({
     logger,
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     await relay.stop(); // the round in flight publishes and commits
     await kafkaAdmin.disconnect();
     await database.close();
+    await telemetry.shutdown(); // the spans still buffered
   });
 }
 

@@ -3,7 +3,9 @@ import { Partitioners, type Kafka, type Message, type Producer, type TopicMessag
 import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type Database } from '@herald/db';
+import { sendTraced } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
+import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 
 export interface OutboxRelayOptions {
@@ -22,7 +24,7 @@ export interface OutboxRelayOptions {
 
 const TOPIC_NAMES = topics.map((t) => t.name);
 
-type Row = Pick<typeof outbox.$inferSelect, 'id' | 'topic' | 'key' | 'payload' | 'headers'>;
+type Row = Pick<typeof outbox.$inferSelect, 'id' | 'topic' | 'key' | 'payload' | 'headers' | 'createdAt'>;
 
 /**
  * Publishes the transactional outbox to Kafka: unpublished rows in id order, in batches, with an
@@ -92,7 +94,7 @@ export class OutboxRelay {
     const producer = await this.connectedProducer();
     return this.options.db.transaction(async (tx) => {
       const claimed = await tx
-        .select({ id: outbox.id, topic: outbox.topic, key: outbox.key, payload: outbox.payload, headers: outbox.headers })
+        .select({ id: outbox.id, topic: outbox.topic, key: outbox.key, payload: outbox.payload, headers: outbox.headers, createdAt: outbox.createdAt })
         .from(outbox)
         // A row for a topic Herald does not own would fail every batch it is in; it stays behind.
         .where(and(isNull(outbox.publishedAt), inArray(outbox.topic, TOPIC_NAMES)))
@@ -117,7 +119,12 @@ export class OutboxRelay {
       const heldKeys = new Set(held.map((r) => r.key));
       const rows = claimed.filter((r) => !heldKeys.has(r.key));
       if (rows.length === 0) return 0;
-      await producer.sendBatch({ acks: -1, topicMessages: byTopic(rows) });
+      await sendTraced(producer, { acks: -1, topicMessages: byTopic(rows) });
+      const sentAt = Date.now();
+      for (const row of rows) {
+        outboxPublished.inc({ topic: row.topic });
+        outboxPublishDelay.observe({ topic: row.topic }, Math.max(0, sentAt - row.createdAt.getTime()) / 1000);
+      }
       await tx
         .update(outbox)
         .set({ publishedAt: sql`now()` })

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { assertEvent, type EventOf, type Topic } from '@herald/contracts';
 import { outbox } from '@herald/db';
 import { eventHeaders } from '@herald/kafka';
+import { traceHeaders } from '@herald/telemetry';
 import type { Transaction } from './idempotency';
 
 /** The channel the relay LISTENs on; a NOTIFY inside a transaction is delivered on commit. */
@@ -23,8 +24,12 @@ export async function appendToOutbox<T extends Topic>(
     topic: topic.name,
     key,
     payload: event,
-    // The same headers a direct publish would carry; all of them are strings.
-    headers: Object.fromEntries(Object.entries(eventHeaders(event)).map(([name, value]) => [name, String(value)])),
+    // The same headers a direct publish would carry, all strings, plus the request's trace
+    // context: the relay publishes the row later, in the request's trace.
+    headers: {
+      ...Object.fromEntries(Object.entries(eventHeaders(event)).map(([name, value]) => [name, String(value)])),
+      ...traceHeaders(),
+    },
   });
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }

@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { HeraldError } from '@herald/contracts';
+import { inSpan, SpanKind } from '@herald/telemetry';
 import type { RenderedEmail } from './templates';
 
 export interface OutgoingEmail extends RenderedEmail {
@@ -68,6 +69,17 @@ export class Mailer {
 
   /** Sends one email; resolves with the server's acceptance, throws an SmtpError. */
   async send(email: OutgoingEmail, signal: AbortSignal): Promise<void> {
+    const server = new URL(this.smtpUrl);
+    const attributes = {
+      'server.address': server.hostname,
+      'server.port': Number(server.port || (server.protocol === 'smtps:' ? 465 : 587)),
+      'herald.email.message_id': email.messageId,
+    };
+    // nodemailer speaks SMTP over plain sockets, which no instrumentation sees: a span of our own.
+    await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes }, () => this.sendNow(email, signal));
+  }
+
+  private async sendNow(email: OutgoingEmail, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const onAbort = (): void => {
       const stuck = this.transport;

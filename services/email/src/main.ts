@@ -1,3 +1,4 @@
+import { telemetry } from './instrumentation';
 import { parsePolicyInput } from '@herald/consumer';
 import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
@@ -9,7 +10,7 @@ import { Mailer } from './mailer';
 async function main(): Promise<void> {
   const env = readEnv();
   const policyOverride = parsePolicyInput(env.RETRY_POLICY);
-  const logger = createLogger('email', env.LOG_LEVEL);
+  const logger = createLogger('email', env.LOG_LEVEL, {}, env.LOG_FORMAT);
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-email' });
   const kafka = createKafka({
     clientId: 'herald-email',
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
       { name: 'kafka', check: () => kafkaReachable(admin) },
       { name: 'consumer', check: async () => transport.isJoined() },
     ],
-    parts: [app, adminPart(admin), database, { close: async () => mailer.close() }],
+    parts: [app, adminPart(admin), database, { close: async () => mailer.close() }, { close: () => telemetry.shutdown() }],
   });
 }
 

@@ -7,7 +7,8 @@ import {
   type EventOf,
   type Topic,
 } from '@herald/contracts';
-import { eventHeaders } from '@herald/kafka';
+import { eventHeaders, sendTraced } from '@herald/kafka';
+import { contextFromHeaders, contextWithSpan, markFailed, traceHeaders, tracer, type Span } from '@herald/telemetry';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { errorMessage, type SchedulerLogger } from './logger';
@@ -301,21 +302,48 @@ export class Dispatcher {
     client?.release(error ?? true);
   }
 
+  /**
+   * Publishes the rows and their companions. Each row gets a `dispatch` span whose parent is
+   * the trace context stored with the row, so that a follow-up sent days later is a child in
+   * the trace of the signup that scheduled it; its messages carry that span's context.
+   */
   async #publish(prepared: readonly Prepared[], at: Date): Promise<void> {
     const messages: { topic: string; message: Message; bytes: number }[] = [];
+    const spans: Span[] = [];
     for (const p of prepared) {
-      messages.push({ topic: p.row.topic, message: p.message, bytes: p.bytes });
+      const parent = contextFromHeaders(p.message.headers ?? {});
+      const span = tracer.startSpan(
+        `dispatch ${p.row.topic}`,
+        {
+          attributes: {
+            'herald.scheduled.id': p.row.id,
+            'herald.scheduled.due_at': p.row.dueAt.toISOString(),
+            'herald.scheduled.lateness_ms': Math.max(0, at.getTime() - p.row.dueAt.getTime()),
+          },
+        },
+        parent,
+      );
+      spans.push(span);
+      const trace = traceHeaders(contextWithSpan(parent, span));
+      messages.push({ topic: p.row.topic, message: withHeaders(p.message, trace), bytes: p.bytes });
       for (const extra of this.#options.companions?.(p.row, at) ?? []) {
         const { topic, ...message } = extra;
-        messages.push({ topic, message, bytes: extra.value.length });
+        messages.push({ topic, message: withHeaders(message, trace), bytes: extra.value.length });
       }
     }
-    for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
-      await withTimeout(
-        this.#producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 }),
-        this.#options.publishTimeoutMs ?? 30_000,
-        'publishing scheduled messages',
-      );
+    try {
+      for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
+        await withTimeout(
+          sendTraced(this.#producer, { topicMessages: byTopic(chunk), acks: -1 }),
+          this.#options.publishTimeoutMs ?? 30_000,
+          'publishing scheduled messages',
+        );
+      }
+    } catch (error) {
+      for (const span of spans) markFailed(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
     }
   }
 }
@@ -374,6 +402,10 @@ function chunks<T extends { bytes: number }>(items: readonly T[], maxBytes: numb
   }
   if (current.length > 0) result.push(current);
   return result;
+}
+
+function withHeaders(message: Message, headers: Record<string, string>): Message {
+  return { ...message, headers: { ...message.headers, ...headers } };
 }
 
 function byTopic(items: readonly { topic: string; message: Message }[]): TopicMessages[] {

@@ -15,7 +15,7 @@ import { users } from '@herald/db';
 import { eventHeaders } from '@herald/kafka';
 import type { CompanionMessage } from './dispatcher';
 import type { ScheduledMessage, ScheduledMessagesStore } from './scheduled-messages.store';
-import { traceHeaders } from './trace-headers';
+import { pickTraceHeaders } from './trace-headers';
 
 /** What the follow-up logic needs. */
 export interface FollowUpDeps {
@@ -99,7 +99,7 @@ export async function onEmailSent(
       topic: FollowUpRequested.name,
       key: subjectId,
       value: followUp,
-      headers: traceHeaders(headers),
+      headers: pickTraceHeaders(headers),
       dueAt,
     });
     return {
@@ -148,7 +148,7 @@ export function followUpDueStatus(row: ScheduledMessage, at: Date): CompanionMes
       key: followUp.data.userId,
       value: encodeEvent(NotificationStatus, status),
       headers: {
-        ...traceHeaders(row.headers),
+        ...pickTraceHeaders(row.headers),
         ...(eventHeaders(status) as Record<string, string>),
       },
     },

@@ -1,15 +1,17 @@
+import { telemetry } from './instrumentation';
 import { parsePolicyInput } from '@herald/consumer';
 import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
 import { adminPart, createLogger, exitOnStartupError, serveServiceProcess } from '@herald/service-kit';
 import { createApp } from './app';
 import { readEnv } from './env';
-import { SchedulerRuntime } from './scheduler.runtime';
+import { pendingGauge } from './metrics';
+import { HERALD_TOPICS, SchedulerRuntime } from './scheduler.runtime';
 
 async function main(): Promise<void> {
   const env = readEnv();
   const policyOverride = parsePolicyInput(env.RETRY_POLICY);
-  const logger = createLogger('scheduler', env.LOG_LEVEL);
+  const logger = createLogger('scheduler', env.LOG_LEVEL, {}, env.LOG_FORMAT);
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-scheduler' });
   const kafka = createKafka({
     clientId: 'herald-scheduler',
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   // The dispatcher and the recurring jobs: they run in every replica, SKIP LOCKED shares the rows.
   const runtime = new SchedulerRuntime({ env, database, kafka, logger });
   await runtime.start();
+  pendingGauge(() => runtime.store.pendingCount(HERALD_TOPICS));
   const { app, transport } = await createApp({
     followUps: { store: runtime.store, followUpDelayMs: env.FOLLOW_UP_DELAY_MS },
     transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
       { name: 'consumer', check: async () => transport.isJoined() },
     ],
     // The consumer stops first (no new schedules), then the dispatcher, then the connections.
-    parts: [app, runtime, adminPart(admin), database],
+    parts: [app, runtime, adminPart(admin), database, { close: () => telemetry.shutdown() }],
   });
 }
 

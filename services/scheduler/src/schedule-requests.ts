@@ -7,7 +7,7 @@ import {
   type EventOf,
 } from '@herald/contracts';
 import type { ScheduleResult, ScheduledMessagesStore } from './scheduled-messages.store';
-import { traceHeaders } from './trace-headers';
+import { pickTraceHeaders } from './trace-headers';
 
 /**
  * A generic delayed message was requested. Only Herald's own topics may be targeted, and the
@@ -32,7 +32,7 @@ export async function onScheduleRequested(
     topic,
     key,
     value,
-    headers: traceHeaders(headers),
+    headers: pickTraceHeaders(headers),
     dueAt: new Date(dueAt),
   });
 }

@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { EmailSent, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
 import { handlerOptions, type HandlerContext } from '@herald/consumer';
+import { inSpan, traceHeaders } from '@herald/telemetry';
 import { onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
 import { onScheduleCancelRequested, onScheduleRequested } from './schedule-requests';
 
@@ -10,6 +11,9 @@ export const FOLLOW_UP_DEPS = Symbol('FOLLOW_UP_DEPS');
 /**
  * The scheduler's handlers: a welcome email schedules its follow-up (Temporal's durable
  * `workflow.sleep`), a deleted user cancels theirs, and anyone may schedule or cancel a message.
+ *
+ * Scheduling happens in a `schedule` span whose context is stored with the row: the message
+ * dispatched days later is its child, in the trace of the signup that asked for it.
  */
 @Controller()
 export class SchedulerHandlers {
@@ -23,7 +27,8 @@ export class SchedulerHandlers {
   )
   async emailSent(@Payload() ctx: HandlerContext<typeof EmailSent>): Promise<void> {
     if (ctx.event.data.template !== 'welcome') return;
-    const result = await onEmailSent(ctx.event, this.deps, ctx.headers);
+    const attributes = { 'herald.user_id': ctx.event.data.subjectId };
+    const result = await inSpan('schedule follow-up', { attributes }, () => onEmailSent(ctx.event, this.deps, traceHeaders()));
     if (result.outcome === 'scheduled') {
       ctx.status('scheduled', { nextAt: result.dueAt, detail: `follow-up due at ${result.dueAt.toISOString()}` });
     } else {
@@ -42,7 +47,10 @@ export class SchedulerHandlers {
 
   @EventPattern(ScheduleRequested.name)
   async scheduleRequested(@Payload() ctx: HandlerContext<typeof ScheduleRequested>): Promise<void> {
-    const result = await onScheduleRequested(ctx.event, this.deps, ctx.headers);
+    const attributes = { 'herald.schedule_key': ctx.event.data.scheduleKey, 'herald.scheduled.topic': ctx.event.data.topic };
+    const result = await inSpan(`schedule ${ctx.event.data.topic}`, { attributes }, () =>
+      onScheduleRequested(ctx.event, this.deps, traceHeaders()),
+    );
     ctx.logger.info({ scheduleKey: ctx.event.data.scheduleKey, dueAt: result.dueAt, replaced: result.replaced }, 'scheduled');
   }
 

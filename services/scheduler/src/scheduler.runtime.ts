@@ -7,6 +7,7 @@ import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './di
 import type { Env } from './env';
 import { followUpDueStatus } from './follow-ups';
 import { errorMessage, type SchedulerLogger } from './logger';
+import { recordDispatched } from './metrics';
 import { CLEANUP_JOB_NAME, cleanupProcessedEventsJob } from './processed-events.cleanup';
 import { RecurringJobs } from './recurring-jobs';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
@@ -23,9 +24,12 @@ export interface SchedulerRuntimeOptions {
   kafka: Kafka;
   logger: SchedulerLogger;
   clock?: Clock;
-  /** Lateness of each published row, for the scheduler lateness metric. */
+  /** Called with each published batch and its lateness, besides the metrics. */
   onDispatched?: DispatcherOptions['onDispatched'];
 }
+
+/** The rows this scheduler dispatches: those for Herald's own topics. */
+export const HERALD_TOPICS = { topics: topics.map((t) => t.name) };
 
 /**
  * The scheduler's background work, built from its dependencies: the dispatcher (with its own
@@ -54,11 +58,14 @@ export class SchedulerRuntime {
       clock,
       batchSize: options.env.DISPATCH_BATCH_SIZE,
       maxIdleMs: options.env.DISPATCH_MAX_IDLE_MS,
-      onDispatched: options.onDispatched,
+      onDispatched: (rows, latenessMs) => {
+        recordDispatched(rows, latenessMs);
+        options.onDispatched?.(rows, latenessMs);
+      },
       companions: followUpDueStatus,
       // Herald's own topics only: rows for other topics belong to dispatchers of their own
       // (tests, partitioned deployments) and are left alone.
-      filter: { topics: topics.map((t) => t.name) },
+      filter: HERALD_TOPICS,
     });
     this.jobs = new RecurringJobs({ db: options.database.db, logger: options.logger, clock });
   }

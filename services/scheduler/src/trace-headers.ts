@@ -2,10 +2,10 @@
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
 
 /**
- * The trace context of an incoming message, to store with what it schedules: the message
- * published days later then continues the trace that asked for it.
+ * Only the W3C trace context of `headers`: what a scheduled row keeps, so that the message
+ * published days later continues the trace that scheduled it. Other headers are not stored.
  */
-export function traceHeaders(
+export function pickTraceHeaders(
   headers: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
   const picked: Record<string, string> = {};

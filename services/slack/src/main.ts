@@ -1,3 +1,4 @@
+import { telemetry } from './instrumentation';
 import { parsePolicyInput } from '@herald/consumer';
 import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
@@ -9,7 +10,7 @@ import { SlackClient } from './slack.client';
 async function main(): Promise<void> {
   const env = readEnv();
   const policyOverride = parsePolicyInput(env.RETRY_POLICY);
-  const logger = createLogger('slack', env.LOG_LEVEL);
+  const logger = createLogger('slack', env.LOG_LEVEL, {}, env.LOG_FORMAT);
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-slack' });
   const kafka = createKafka({
     clientId: 'herald-slack',
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
       { name: 'kafka', check: () => kafkaReachable(admin) },
       { name: 'consumer', check: async () => transport.isJoined() },
     ],
-    parts: [app, adminPart(admin), database],
+    parts: [app, adminPart(admin), database, { close: () => telemetry.shutdown() }],
   });
 }
 

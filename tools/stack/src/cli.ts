@@ -177,8 +177,11 @@ async function dev(): Promise<number> {
   await up(select(['infra']));
   await build();
   await provision();
-  return runInherit(path.join(ROOT, 'node_modules/.bin/turbo'), ['run', 'dev', '--filter=./services/*'], {
+  // turbo runs each service's `dev` script (tsc-watch: compile, start, and on a change to that
+  // service's sources compile and restart it alone), prefixing every line with the service.
+  return runInherit(path.join(ROOT, 'node_modules/.bin/turbo'), ['run', 'dev', '--filter=./services/*', '--ui=stream'], {
     ...serviceEnvironment(),
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     TURBO_TELEMETRY_DISABLED: '1',
   });
 }

@@ -26,11 +26,17 @@ export const components: readonly Component[] = [
     dir: 'services/api',
     port: 3000,
     kind: 'service',
-    urls: { 'API': endpoints.apiUrl, 'API docs': `${endpoints.apiUrl}/docs` },
+    urls: { 'API': endpoints.apiUrl, 'API docs': `${endpoints.apiUrl}/docs`, 'api metrics': `${endpoints.apiUrl}/metrics` },
   }),
-  nodeServiceComponent({ name: 'email', dir: 'services/email', port: 3001, kind: 'service' }),
-  nodeServiceComponent({ name: 'slack', dir: 'services/slack', port: 3002, kind: 'service' }),
-  nodeServiceComponent({ name: 'scheduler', dir: 'services/scheduler', port: 3003, kind: 'service' }),
+  ...(['email', 'slack', 'scheduler'] as const).map((name, i) =>
+    nodeServiceComponent({
+      name,
+      dir: `services/${name}`,
+      port: 3001 + i,
+      kind: 'service',
+      urls: { [`${name} metrics`]: `http://127.0.0.1:${3001 + i}/metrics` },
+    }),
+  ),
 ];
 
 export const infrastructure = components.filter((c) => c.kind === 'infrastructure');

@@ -1,0 +1,41 @@
+import { counter, gauge, histogram } from '@herald/telemetry';
+import type { OutcomeRecord } from './handler';
+
+const messages = counter({
+  name: 'herald_handler_messages_total',
+  help: 'Messages a handler finished with, by outcome: handled, retried (sent to a retry topic), dead_lettered, duplicate (already handled by the group), deferred (waited for its retry time)',
+  labelNames: ['group', 'handler', 'outcome'],
+});
+
+const failures = counter({
+  name: 'herald_handler_failures_total',
+  help: 'Failed attempts (including messages that broke their contract), by error type',
+  labelNames: ['group', 'handler', 'error_type'],
+});
+
+const duration = histogram({
+  name: 'herald_handler_duration_seconds',
+  help: 'Seconds one attempt took, from decoding the message to its last effect, by outcome',
+  labelNames: ['group', 'handler', 'outcome'],
+});
+
+const lag = gauge({
+  name: 'herald_consumer_lag',
+  help: 'Messages behind the end of the partition after the last batch the consumer processed',
+  labelNames: ['group', 'topic', 'partition'],
+});
+
+/** Counts one message's end for `/metrics`. */
+export function recordOutcome(group: string, record: OutcomeRecord): void {
+  const outcome = record.outcome.replace('-', '_');
+  messages.inc({ group, handler: record.handler, outcome });
+  if (record.errorType) failures.inc({ group, handler: record.handler, error_type: record.errorType });
+  if (record.outcome !== 'deferred' && record.outcome !== 'duplicate') {
+    duration.observe({ group, handler: record.handler, outcome }, record.durationMs / 1000);
+  }
+}
+
+/** The partition's lag once the consumer is at `nextOffset`. */
+export function recordLag(group: string, topic: string, partition: number, highWatermark: string, nextOffset: string): void {
+  lag.set({ group, topic, partition: String(partition) }, Math.max(0, Number(highWatermark) - Number(nextOffset)));
+}

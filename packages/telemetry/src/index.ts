@@ -1,0 +1,18 @@
+export {
+  activeContext,
+  activeTraceId,
+  annotateActiveSpan,
+  carriesTraceContext,
+  contextFromHeaders,
+  contextWithSpan,
+  inSpan,
+  markFailed,
+  SpanKind,
+  traceHeaders,
+  tracer,
+  type Context,
+  type HeaderCarrier,
+  type Span,
+  type SpanOptions,
+} from './tracing';
+export { counter, DURATION_BUCKETS, gauge, histogram, registry, scrape } from './metrics';

@@ -1,0 +1,103 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+
+export { SpanKind, type Context, type Span };
+
+/** The tracer of Herald's own spans (SMTP sends, schedule and dispatch, retries, dead letters). */
+export const tracer = trace.getTracer('herald');
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  /** The parent; the active context when left out. */
+  parent?: Context;
+}
+
+/**
+ * Runs `fn` inside a new active span and ends it when `fn` settles. A throw marks the span as
+ * failed (status ERROR, the exception recorded) and is rethrown.
+ */
+export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (error) {
+    markFailed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Marks a span as failed by `error`. */
+export function markFailed(span: Span, error: unknown): void {
+  const exception = error instanceof Error ? error : new Error(String(error));
+  span.recordException(exception);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message });
+}
+
+/** Header values as Kafka gives them: strings, Buffers, or lists of them. */
+export type HeaderCarrier = Readonly<Record<string, string | Buffer | readonly (string | Buffer)[] | undefined>>;
+
+const headerGetter: TextMapGetter<HeaderCarrier> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value = carrier[key];
+    const first = Array.isArray(value) ? (value as readonly (string | Buffer)[])[0] : (value as string | Buffer | undefined);
+    return first === undefined ? undefined : first.toString();
+  },
+};
+
+/** The W3C trace context (`traceparent`, `tracestate`) that headers carry; empty when none. */
+export function contextFromHeaders(headers: HeaderCarrier): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+}
+
+/** True when the headers carry a trace context of their own. */
+export function carriesTraceContext(headers: HeaderCarrier): boolean {
+  return trace.getSpanContext(contextFromHeaders(headers)) !== undefined;
+}
+
+/** The trace context `ctx` (the active one by default) as W3C headers, for a message or a stored row. */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+/** The trace id of the active span, when there is one (to put in an error response, say). */
+export function activeTraceId(): string | undefined {
+  return trace.getActiveSpan()?.spanContext().traceId;
+}
+
+/**
+ * Renames the active span and adds attributes to it: an HTTP server span named `POST` becomes
+ * `POST /api/v1/users` once the router knows the route.
+ */
+export function annotateActiveSpan(name: string, attributes: Attributes = {}): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.updateName(name);
+  span.setAttributes(attributes);
+}
+
+/** `parent` with `span` as its active span: the context a child span or a message header needs. */
+export function contextWithSpan(parent: Context, span: Span): Context {
+  return trace.setSpan(parent, span);
+}
+
+/** The active context (the parent a new span gets by default). */
+export function activeContext(): Context {
+  return context.active();
+}
