@@ -23,9 +23,10 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
+  // Unique among users not deleted: a deleted user's email and username can sign up again.
   (t) => [
-    uniqueIndex('users_email_key').on(sql`lower(${t.email})`),
-    uniqueIndex('users_username_key').on(sql`lower(${t.username})`),
+    uniqueIndex('users_email_key').on(sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    uniqueIndex('users_username_key').on(sql`lower(${t.username})`).where(sql`${t.deletedAt} is null`),
   ],
 );
 
@@ -52,13 +53,18 @@ export const outbox = pgTable(
  * Replayed POST requests: a retried request with the same Idempotency-Key gets the first
  * response; the same key with another body is refused (`request_hash` differs).
  */
-export const idempotencyKeys = pgTable('idempotency_keys', {
-  key: text('key').primaryKey(),
-  requestHash: text('request_hash').notNull(),
-  statusCode: integer('status_code').notNull(),
-  response: jsonb('response').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-});
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull(),
+    response: jsonb('response').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  // For the scheduler's daily cleanup of keys past IDEMPOTENCY_KEY_RETENTION.
+  (t) => [index('idempotency_keys_created_at_idx').on(t.createdAt)],
+);
 
 /**
  * Events a consumer group has handled, with the outcome, so that a redelivered event does

@@ -254,6 +254,17 @@ describe('users', () => {
       expect(await outboxOf(created.id)).toHaveLength(2);
     });
 
+    it("lets a deleted user's email and username sign up again, as a new user", async () => {
+      const first = newSignup();
+      const created = (await signup(first)).json<UserBody>();
+      expect((await signup(newSignup({ email: first.email.toUpperCase() }))).statusCode).toBe(409);
+      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(204);
+      const again = await signup(first);
+      expect(again.statusCode).toBe(201);
+      expect(again.json<UserBody>().id).not.toBe(created.id);
+      expect((await signup(first)).statusCode).toBe(409);
+    });
+
     it('answers 404 for deleting an unknown user', async () => {
       const response = await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${randomUUID()}` });
       expect(response.statusCode).toBe(404);

@@ -10,6 +10,7 @@ describe('scheduler env', () => {
       DISPATCH_BATCH_SIZE: 500,
       DISPATCH_MAX_IDLE_MS: 30_000,
       PROCESSED_EVENTS_RETENTION_MS: 7 * 86_400_000,
+      IDEMPOTENCY_KEY_RETENTION_MS: 86_400_000,
       CLEANUP_CRON: '0 3 * * *',
       CONSUMER_GROUP: 'herald-scheduler',
     });
@@ -42,6 +43,9 @@ describe('scheduler env', () => {
     );
     expect(() => readEnv({ PROCESSED_EVENTS_RETENTION: 'PT5M' })).toThrow(
       /PROCESSED_EVENTS_RETENTION .*at least PT1H/,
+    );
+    expect(() => readEnv({ IDEMPOTENCY_KEY_RETENTION: 'PT1M' })).toThrow(
+      /IDEMPOTENCY_KEY_RETENTION .*at least PT1H/,
     );
     expect(() => readEnv({ CLEANUP_CRON: 'daily' })).toThrow(
       /CLEANUP_CRON "daily" is not a cron expression/,

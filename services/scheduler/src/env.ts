@@ -31,7 +31,9 @@ export const EnvSchema = Type.Object({
   DISPATCH_MAX_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   /** ISO-8601 duration processed_events rows are kept (the consumers' deduplication window). */
   PROCESSED_EVENTS_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
-  /** Cron expression (UTC) of the processed_events cleanup. */
+  /** ISO-8601 duration the api's idempotency keys are kept (a retry later than this is a new request). */
+  IDEMPOTENCY_KEY_RETENTION: Type.String({ minLength: 2, default: 'P1D' }),
+  /** Cron expression (UTC) of the processed_events and idempotency_keys cleanups. */
   CLEANUP_CRON: Type.String({ minLength: 1, default: '0 3 * * *' }),
 });
 
@@ -39,6 +41,7 @@ export const EnvSchema = Type.Object({
 export type Env = typeof EnvSchema.static & {
   FOLLOW_UP_DELAY_MS: number;
   PROCESSED_EVENTS_RETENTION_MS: number;
+  IDEMPOTENCY_KEY_RETENTION_MS: number;
 };
 
 // Shorter than this, a redelivered event could outlive its deduplication record.
@@ -48,7 +51,7 @@ const MIN_RETENTION_MS = 3_600_000;
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> {
   const env = loadEnv(EnvSchema, source);
   const problems: string[] = [];
-  const duration = (name: 'FOLLOW_UP_DELAY' | 'PROCESSED_EVENTS_RETENTION'): number => {
+  const duration = (name: 'FOLLOW_UP_DELAY' | 'PROCESSED_EVENTS_RETENTION' | 'IDEMPOTENCY_KEY_RETENTION'): number => {
     try {
       return parseIsoDuration(env[name]);
     } catch (error) {
@@ -58,6 +61,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
   };
   const followUpDelayMs = duration('FOLLOW_UP_DELAY');
   const retentionMs = duration('PROCESSED_EVENTS_RETENTION');
+  const keyRetentionMs = duration('IDEMPOTENCY_KEY_RETENTION');
+  if (keyRetentionMs < MIN_RETENTION_MS) {
+    problems.push(`IDEMPOTENCY_KEY_RETENTION is "${env.IDEMPOTENCY_KEY_RETENTION}": must be at least PT1H`);
+  }
   if (retentionMs < MIN_RETENTION_MS) {
     problems.push(
       `PROCESSED_EVENTS_RETENTION is "${env.PROCESSED_EVENTS_RETENTION}": must be at least PT1H`,
@@ -73,5 +80,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
     ...env,
     FOLLOW_UP_DELAY_MS: followUpDelayMs,
     PROCESSED_EVENTS_RETENTION_MS: retentionMs,
+    IDEMPOTENCY_KEY_RETENTION_MS: keyRetentionMs,
   });
 }

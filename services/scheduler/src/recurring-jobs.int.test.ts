@@ -1,12 +1,13 @@
 import { and, eq, inArray, like } from 'drizzle-orm';
-import { openDatabase, processedEvents, recurringJobs, type DatabaseHandle } from '@herald/db';
+import { idempotencyKeys, openDatabase, processedEvents, recurringJobs, type DatabaseHandle } from '@herald/db';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ManualClock } from './clock';
 import type { SchedulerLogger } from './logger';
-import { cleanupProcessedEventsJob, deleteProcessedEventsBefore } from './processed-events.cleanup';
+import { cleanupIdempotencyKeysJob, cleanupProcessedEventsJob, deleteProcessedEventsBefore } from './retention.cleanup';
 import { RecurringJobs } from './recurring-jobs';
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const quiet: SchedulerLogger = {
   debug: () => undefined,
@@ -202,5 +203,28 @@ describe('processed_events cleanup', () => {
         ),
       );
     expect(left).toEqual([]);
+  });
+
+  it('forgets idempotency keys past their retention and keeps the recent ones', async () => {
+    const prefix = uniqueName('test-key');
+    const clock = new ManualClock();
+    const at = (ago: number) => new Date(clock.now().getTime() - ago);
+    await handle.db.insert(idempotencyKeys).values(
+      [
+        { key: `${prefix}-old`, createdAt: at(2 * DAY) },
+        { key: `${prefix}-recent`, createdAt: at(HOUR) },
+      ].map((k) => ({ ...k, requestHash: 'h', statusCode: 201, response: {} })),
+    );
+    const jobs = new RecurringJobs({ db: handle.db, logger: quiet, clock });
+    const name = uniqueName('test-job-keys');
+    await jobs.register(name, '* * * * *', cleanupIdempotencyKeysJob(handle.db, DAY));
+    clock.advance(MINUTE);
+    const [record] = await jobs.runDue();
+    expect(record?.outcome).toMatch(/^ok: deleted [1-9]\d*$/);
+    const left = await handle.db
+      .select({ key: idempotencyKeys.key })
+      .from(idempotencyKeys)
+      .where(like(idempotencyKeys.key, `${prefix}-%`));
+    expect(left).toEqual([{ key: `${prefix}-recent` }]);
   });
 });

@@ -4,7 +4,7 @@ import { createKafka } from '@herald/kafka';
 import { infrastructure, waitFor } from '@herald/testing';
 import { ManualClock } from './clock';
 import { readEnv } from './env';
-import { CLEANUP_JOB_NAME } from './processed-events.cleanup';
+import { CLEANUP_JOB_NAME } from './retention.cleanup';
 import type { SchedulerLogger } from './logger';
 import { SchedulerRuntime } from './scheduler.runtime';
 

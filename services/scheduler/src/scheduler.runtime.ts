@@ -8,7 +8,12 @@ import type { Env } from './env';
 import { followUpDueStatus } from './follow-ups';
 import { errorMessage, type SchedulerLogger } from './logger';
 import { recordDispatched } from './metrics';
-import { CLEANUP_JOB_NAME, cleanupProcessedEventsJob } from './processed-events.cleanup';
+import {
+  CLEANUP_JOB_NAME,
+  cleanupIdempotencyKeysJob,
+  cleanupProcessedEventsJob,
+  IDEMPOTENCY_CLEANUP_JOB_NAME,
+} from './retention.cleanup';
 import { RecurringJobs } from './recurring-jobs';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
 
@@ -19,6 +24,7 @@ export interface SchedulerRuntimeOptions {
     | 'DISPATCH_MAX_IDLE_MS'
     | 'CLEANUP_CRON'
     | 'PROCESSED_EVENTS_RETENTION_MS'
+    | 'IDEMPOTENCY_KEY_RETENTION_MS'
   >;
   database: DatabaseHandle;
   kafka: Kafka;
@@ -33,7 +39,7 @@ export const HERALD_TOPICS = { topics: topics.map((t) => t.name) };
 
 /**
  * The scheduler's background work, built from its dependencies: the dispatcher (with its own
- * producer) and the recurring jobs (the processed_events cleanup). `close()` stops both (the
+ * producer) and the recurring jobs (the processed_events and idempotency_keys cleanups). `close()` stops both (the
  * batch in flight is finished) and disconnects the producer; close it before the database.
  */
 export class SchedulerRuntime {
@@ -80,6 +86,11 @@ export class SchedulerRuntime {
       CLEANUP_JOB_NAME,
       env.CLEANUP_CRON,
       cleanupProcessedEventsJob(database.db, env.PROCESSED_EVENTS_RETENTION_MS),
+    );
+    await this.jobs.register(
+      IDEMPOTENCY_CLEANUP_JOB_NAME,
+      env.CLEANUP_CRON,
+      cleanupIdempotencyKeysJob(database.db, env.IDEMPOTENCY_KEY_RETENTION_MS),
     );
     this.jobs.start();
     this.#starting = this.#startDispatcher();
