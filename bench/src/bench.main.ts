@@ -11,7 +11,7 @@ import { renderReport, type Meta, type SystemResult } from './report/markdown.re
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
 import { SlackSink } from './sinks/slack.sink.ts';
 import { SmtpSink } from './sinks/smtp.sink.ts';
-import { sampleUsage, type UsageSample } from './stats/proc-usage.ts';
+import { machineBusySeconds, sampleUsage, type UsageSample } from './stats/proc-usage.ts';
 import { BullmqSystem } from './systems/bullmq.system.ts';
 import { HeraldSystem } from './systems/herald.system.ts';
 import type { SystemEnvironment, SystemUnderTest } from './systems/system.ts';
@@ -81,6 +81,7 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   for (const p of system.processes()) pids[p.name] = p.pid;
   const before = sampleAll(pids);
   const selfBefore = process.cpuUsage();
+  const machineBefore = machineBusySeconds();
   const tag = `${env.runId}-${system.name}`;
 
   say(`${system.name}: warm-up, 50/s for 3 s`);
@@ -109,10 +110,6 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
     dueTogether.dispatch = summarize(await system.dispatchLateness());
   }
 
-  say(`${system.name}: drain of ${plan.drain} delayed messages due together`);
-  const drain = await runDrain(system, plan.drain, plan.drainLeadMs);
-  say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s`);
-
   const after = sampleAll(pids);
   const self = process.cpuUsage(selfBefore);
   const usage: SystemResult['usage'] = {};
@@ -121,6 +118,14 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
     usage[name] = { cpuSeconds: a.cpuSeconds - (b?.cpuSeconds ?? 0), peakRssMiB: a.peakRssMiB };
   }
   usage['bench harness (load + sinks)'] = { cpuSeconds: (self.user + self.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  // Whatever else ran on the machine meanwhile (another engineer's tests, say) shows here.
+  const accounted = Object.values(usage).reduce((sum, u) => sum + u.cpuSeconds, 0);
+  usage['rest of the machine'] = { cpuSeconds: Math.max(0, machineBusySeconds() - machineBefore - accounted), peakRssMiB: Number.NaN };
+
+  say(`${system.name}: drain of ${plan.drain} delayed messages due together`);
+  const drain = await runDrain(system, plan.drain, plan.drainLeadMs);
+  say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s`);
+
   await system.stop();
   say(`${system.name}: stopped`);
   return { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage };
@@ -136,6 +141,7 @@ function git(...args: string[]): string {
 
 async function main(): Promise<void> {
   const plan = planOf(process.argv.slice(2));
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const runId = Date.now().toString(36);
   say(`${plan.mode} run ${runId}: rates ${plan.rates.join(', ')}/s, ${plan.stepMs / 1000} s each; systems ${plan.systems.join(', ')}`);
   await ensureInfrastructure(ROOT);
@@ -185,9 +191,10 @@ async function main(): Promise<void> {
       'sustained: no API error, no welcome, Slack message or follow-up lost, and p99 of each channel ≤ 2 s',
       `follow-up delay ${env.followUpDelayMs / 1000} s for both systems, so follow-ups are part of the load`,
       `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
+      `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
       'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker',
       'BullMQ peer: fastify api writes the user row (same table) then enqueues (not atomic with the insert); Redis with appendonly everysec',
-      'CPU seconds: over the whole of a system\'s run (warm-up to drain); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
+      'CPU seconds: from warm-up to the end of the due-together test (drain excluded); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
     ],
   };
   const dir = path.join(ROOT, 'bench/results');

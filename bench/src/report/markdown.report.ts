@@ -73,7 +73,7 @@ function rowsOf(h: SystemResult | undefined, b: SystemResult | undefined): Row[]
     ['follow-ups due together: lateness p99 ms', h?.dueTogether.atSink.p99, b?.dueTogether.atSink.p99],
     [`drain of ${h?.drain.count ?? b?.drain.count ?? 0} due: rows/s`, h?.drain.perSecond, b?.drain.perSecond, 0],
   );
-  const procs = (r: SystemResult | undefined) => Object.entries(r?.usage ?? {});
+  const procs = (r: SystemResult | undefined) => Object.entries(r?.usage ?? {}).filter(([name]) => name !== 'rest of the machine');
   const cpu = (r: SystemResult | undefined) => procs(r).reduce((sum, [, u]) => sum + u.cpuSeconds, 0);
   rows.push(['CPU seconds, all processes of the system', cpu(h), cpu(b)]);
   return rows;

@@ -48,7 +48,8 @@ export class SlackSink {
       this.received += 1;
       let email: string | undefined;
       try {
-        email = emailOf(String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown }).text ?? ''));
+        const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown };
+        email = typeof text === 'string' ? emailOf(text) : undefined;
       } catch {
         email = undefined;
       }

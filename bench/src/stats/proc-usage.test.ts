@@ -1,4 +1,4 @@
-import { cpuSecondsOf, peakRssMiBOf, statFields } from './proc-usage.ts';
+import { busySecondsOf, cpuSecondsOf, peakRssMiBOf, statFields } from './proc-usage.ts';
 
 // A /proc/<pid>/stat line whose command name holds a space and a parenthesis.
 const STAT =
@@ -17,5 +17,12 @@ describe('proc stat parsing', () => {
   it('reads VmHWM in MiB', () => {
     expect(peakRssMiBOf('Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t 1024 kB\n')).toBe(200);
     expect(peakRssMiBOf('Name:\tkthread\n')).toBe(0);
+  });
+});
+
+describe('busySecondsOf', () => {
+  it('counts all but idle and iowait', () => {
+    // user nice system idle iowait irq softirq steal
+    expect(busySecondsOf('cpu  100 0 50 1000 30 5 5 10 0 0')).toBeCloseTo(1.7);
   });
 });

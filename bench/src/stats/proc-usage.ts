@@ -74,3 +74,16 @@ export function sampleUsage(root: number): UsageSample | undefined {
   }
   return { cpuSeconds, peakRssMiB };
 }
+
+/** Busy CPU seconds of the whole machine since boot (all cores), from the first line of /proc/stat. */
+export function machineBusySeconds(): number {
+  const first = (read('/proc/stat') ?? '').split('\n', 1)[0] ?? '';
+  return busySecondsOf(first);
+}
+
+/** Busy seconds in a `cpu ...` line of /proc/stat: everything but idle and iowait. */
+export function busySecondsOf(cpuLine: string): number {
+  const f = cpuLine.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((sum, v) => sum + v, 0);
+  return (total - (f[3] ?? 0) - (f[4] ?? 0)) / TICKS_PER_SECOND;
+}
