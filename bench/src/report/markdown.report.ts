@@ -1,19 +1,9 @@
+import type { RateStep } from '../scenarios.ts';
 import type { Summary } from '../stats/percentiles.ts';
 
 /** What one system scored, as the report needs it. */
 export interface SystemResult {
-  steps: {
-    rate: number;
-    durationS: number;
-    sent: number;
-    errors: number;
-    api: Summary;
-    welcome: Summary;
-    slack: Summary;
-    followUpLateness: Summary;
-    lost: { welcome: number; slack: number; followUp: number };
-    sustained: boolean;
-  }[];
+  steps: RateStep[];
   maxSustainedRate: number;
   retry: { signups: number; error: Summary };
   dueTogether: { count: number; delivered: number; atSink: Summary; dispatch?: Summary };
