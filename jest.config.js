@@ -7,8 +7,8 @@ const projects = groups
   .flatMap((group) =>
     fs.readdirSync(path.join(__dirname, group)).map((name) => path.join(__dirname, group, name)),
   )
-  .concat(path.join(__dirname, 'tests'))
-  .filter((dir) => fs.existsSync(path.join(dir, 'jest.config.js')));
+  .concat(path.join(__dirname, 'tests'), path.join(__dirname, 'bench'))
+  .filter((dir) => ['jest.config.js', 'jest.config.cjs'].some((name) => fs.existsSync(path.join(dir, name))));
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -80,10 +80,15 @@ exec 9>&-
 export PATH="$root/node_modules/.bin:$PATH"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | exec COMMAND ..."
+[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | bench ... | exec COMMAND ..."
 shift
 case "$cmd" in
   exec) exec "$@" ;;
   start | stack | test | dev) exec node "$root/tools/stack/src/cli.ts" "$cmd" "$@" ;;
+  bench)
+    # The services run from their build; the bench itself is TypeScript that Node runs as it is.
+    (cd "$root" && TURBO_TELEMETRY_DISABLED=1 turbo run build --output-logs=errors-only) || die "build failed (see above)"
+    exec node "$root/bench/src/bench.main.ts" "$@"
+    ;;
   *) die "unknown command '$cmd'" ;;
 esac

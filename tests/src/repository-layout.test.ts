@@ -7,7 +7,7 @@ const ROOT = path.resolve(__dirname, '../..');
 function workspaces(): string[] {
   return ['packages', 'services', 'tools']
     .flatMap((group) => fs.readdirSync(path.join(ROOT, group)).map((name) => `${group}/${name}`))
-    .concat('tests')
+    .concat('tests', 'bench')
     .filter((dir) => fs.existsSync(path.join(ROOT, dir, 'package.json')));
 }
 

@@ -8,7 +8,7 @@ import type { Component } from './component.ts';
 import { endpoints, serviceEnvironment } from './endpoints.ts';
 import { StackError } from './errors.ts';
 import { ROOT } from './paths.ts';
-import { byName, components, infrastructure, requirements, services } from './registry.ts';
+import { byName, components, infrastructure, requirements, services, standard } from './registry.ts';
 import { build, down, heldPorts, printUrls, provision, status, up } from './stack.ts';
 
 const USAGE = `usage:
@@ -30,7 +30,7 @@ function select(names: readonly string[]): Component[] {
     chosen.add(component);
     for (const need of requirements(component)) add(need);
   };
-  if (names.length === 0) components.forEach(add);
+  if (names.length === 0) standard.forEach(add);
   for (const name of names) {
     if (name === 'infra') infrastructure.forEach(add);
     else if (name === 'services') services.forEach(add);
@@ -83,7 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'status':
-      return (await status(rest.length === 0 ? components : select(rest))) ? 0 : 1;
+      return (await status(rest.length === 0 ? standard : select(rest))) ? 0 : 1;
     case 'urls':
       printUrls();
       return 0;
@@ -121,13 +121,13 @@ async function foreground(): Promise<number> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   try {
-    await up(components);
+    await up(standard);
   } catch (error) {
     await down();
     throw error;
   }
   process.stdout.write('\nHerald is running:\n');
-  printUrls();
+  printUrls(standard);
   process.stdout.write('Press Ctrl-C to stop everything.\n');
   // Stay in the foreground until a signal arrives.
   await new Promise<never>(() => setInterval(() => undefined, 1 << 30));

@@ -1,7 +1,8 @@
 import { StackError } from './errors.ts';
 import { portHolder, portOpen, runningPid, startDetached, stopProcessGroup } from './proc.ts';
 
-export type Kind = 'infrastructure' | 'service';
+/** `extra`: started only when named (`up redis`), never by `npm start`, `npm test` or `up infra`. */
+export type Kind = 'infrastructure' | 'service' | 'extra';
 
 /** Something the stack starts, checks and stops. */
 export interface Component {

@@ -11,6 +11,8 @@ export const endpoints = Object.freeze({
   otlpUrl: 'http://127.0.0.1:4318',
   slackSinkUrl: 'http://127.0.0.1:8026',
   apiUrl: 'http://127.0.0.1:3000',
+  /** Only the benchmark's BullMQ peer uses it. */
+  redisUrl: 'redis://127.0.0.1:6379',
 });
 
 /** The environment every Herald service gets from the native stack. */

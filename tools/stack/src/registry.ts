@@ -6,6 +6,7 @@ import { kafkaComponent } from './components/kafka.ts';
 import { mailpitComponent } from './components/mailpit.ts';
 import { nodeServiceComponent } from './components/node-service.ts';
 import { postgresComponent } from './components/postgres.ts';
+import { redisComponent } from './components/redis.ts';
 
 /** Every component, in start order (stop order is the reverse). */
 export const components: readonly Component[] = [
@@ -37,10 +38,13 @@ export const components: readonly Component[] = [
       urls: { [`${name} metrics`]: `http://127.0.0.1:${3001 + i}/metrics` },
     }),
   ),
+  redisComponent(),
 ];
 
 export const infrastructure = components.filter((c) => c.kind === 'infrastructure');
 export const services = components.filter((c) => c.kind === 'service');
+/** What `npm start`, `up` and `status` without names cover: all but the `extra` components. */
+export const standard = components.filter((c) => c.kind !== 'extra');
 
 export function byName(name: string): Component {
   const found = components.find((c) => c.name === name);

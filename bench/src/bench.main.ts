@@ -1,0 +1,216 @@
+// `npm run bench [-- --quick | --full] [--only herald|bullmq] [--rates 100,300]`: Herald's whole
+// pipeline and its BullMQ peer, one after the other on the same infrastructure and sinks, driven
+// by the same open-loop generator. Results go to bench/results/ as JSON and markdown.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_DATABASE_URL, INFRA, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
+import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
+import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
+import { SlackSink } from './sinks/slack.sink.ts';
+import { SmtpSink } from './sinks/smtp.sink.ts';
+import { machineBusySeconds, sampleUsage, type UsageSample } from './stats/proc-usage.ts';
+import { BullmqSystem } from './systems/bullmq.system.ts';
+import { HeraldSystem } from './systems/herald.system.ts';
+import type { SystemEnvironment, SystemUnderTest } from './systems/system.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Plan {
+  mode: 'quick' | 'full';
+  rates: number[];
+  stepMs: number;
+  settleMs: number;
+  retrySignups: number;
+  dueTogether: number;
+  drain: number;
+  drainLeadMs: number;
+  systems: ('herald' | 'bullmq')[];
+}
+
+function planOf(argv: readonly string[]): Plan {
+  const full = argv.includes('--full');
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const rates = flag('--rates')?.split(',').map(Number) ?? (full ? [100, 250, 500, 750, 1000] : [100, 300]);
+  const only = flag('--only');
+  return {
+    mode: full ? 'full' : 'quick',
+    rates,
+    stepMs: Number(flag('--step-seconds') ?? (full ? 60 : 10)) * 1000,
+    settleMs: full ? 20_000 : 10_000,
+    retrySignups: full ? 50 : 20,
+    dueTogether: 1000,
+    drain: Number(flag('--drain') ?? (full ? 100_000 : 10_000)),
+    drainLeadMs: full ? 30_000 : 8_000,
+    systems: only === 'herald' || only === 'bullmq' ? [only] : ['herald', 'bullmq'],
+  };
+}
+
+const say = (line: string): void => {
+  process.stdout.write(`bench: ${line}\n`);
+};
+
+function infraRoots(): Record<string, number> {
+  const roots: Record<string, number> = {};
+  for (const [name, port] of Object.entries(INFRA.ports)) {
+    const pid = listenerPid(port);
+    if (pid !== undefined) roots[name] = pid;
+  }
+  return roots;
+}
+
+function sampleAll(pids: Record<string, number>): Record<string, UsageSample> {
+  const out: Record<string, UsageSample> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const s = sampleUsage(pid);
+    if (s) out[name] = s;
+  }
+  return out;
+}
+
+async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env: SystemEnvironment): Promise<SystemResult> {
+  await resetDatabase();
+  say(`${system.name}: starting`);
+  await system.start();
+  const pids: Record<string, number> = { ...infraRoots() };
+  for (const p of system.processes()) pids[p.name] = p.pid;
+  const before = sampleAll(pids);
+  const selfBefore = process.cpuUsage();
+  const machineBefore = machineBusySeconds();
+  const tag = `${env.runId}-${system.name}`;
+
+  say(`${system.name}: warm-up, 50/s for 3 s`);
+  await runRateStep(system, sinks, { rate: 50, durationMs: 3000, prefix: `w${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
+
+  const steps: RateStep[] = [];
+  for (const rate of plan.rates) {
+    say(`${system.name}: ${rate} signups/s for ${plan.stepMs / 1000} s`);
+    const step = await runRateStep(system, sinks, { rate, durationMs: plan.stepMs, prefix: `r${rate}${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
+    steps.push(step);
+    say(
+      `${system.name}: ${rate}/s → api p99 ${step.api.p99.toFixed(0)} ms, errors ${step.errors}, welcome p50/p99 ${step.welcome.p50.toFixed(0)}/${step.welcome.p99.toFixed(0)} ms, ` +
+        `slack p99 ${step.slack.p99.toFixed(0)} ms, follow-up late p99 ${step.followUpLateness.p99.toFixed(0)} ms, lost ${JSON.stringify(step.lost)}, sustained ${step.sustained}`,
+    );
+    if (!step.sustained) break;
+  }
+  const sustained = steps.filter((s) => s.sustained).map((s) => s.rate);
+
+  say(`${system.name}: retry delays (${plan.retrySignups} Slack messages failing twice with 503)`);
+  const retry = await runRetryAccuracy(system, sinks, `retry-${tag}`, plan.retrySignups);
+
+  say(`${system.name}: ${plan.dueTogether} follow-ups falling due together`);
+  const dueTogether: SystemResult['dueTogether'] = await runDueTogether(system, sinks, `late-${tag}`, plan.dueTogether);
+  if (system instanceof HeraldSystem) {
+    const { summarize } = await import('./stats/percentiles.ts');
+    dueTogether.dispatch = summarize(await system.dispatchLateness());
+  }
+
+  const after = sampleAll(pids);
+  const self = process.cpuUsage(selfBefore);
+  const usage: SystemResult['usage'] = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name];
+    usage[name] = { cpuSeconds: a.cpuSeconds - (b?.cpuSeconds ?? 0), peakRssMiB: a.peakRssMiB };
+  }
+  usage['bench harness (load + sinks)'] = { cpuSeconds: (self.user + self.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  // Whatever else ran on the machine meanwhile (another engineer's tests, say) shows here.
+  const accounted = Object.values(usage).reduce((sum, u) => sum + u.cpuSeconds, 0);
+  usage['rest of the machine'] = { cpuSeconds: Math.max(0, machineBusySeconds() - machineBefore - accounted), peakRssMiB: Number.NaN };
+
+  say(`${system.name}: drain of ${plan.drain} delayed messages due together`);
+  const drain = await runDrain(system, plan.drain, plan.drainLeadMs);
+  say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s`);
+
+  await system.stop();
+  say(`${system.name}: stopped`);
+  return { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage };
+}
+
+function git(...args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const plan = planOf(process.argv.slice(2));
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  const runId = Date.now().toString(36);
+  say(`${plan.mode} run ${runId}: rates ${plan.rates.join(', ')}/s, ${plan.stepMs / 1000} s each; systems ${plan.systems.join(', ')}`);
+  await ensureInfrastructure(ROOT);
+  await provision(ROOT);
+  const sinks: Sinks = { smtp: new SmtpSink(), slack: new SlackSink() };
+  await sinks.smtp.start();
+  await sinks.slack.start();
+  const logDir = path.join(process.env.HERALD_HOME ?? path.join(ROOT, '.herald'), 'logs', 'bench');
+  const env: SystemEnvironment = {
+    runId,
+    root: ROOT,
+    logDir,
+    databaseUrl: BENCH_DATABASE_URL,
+    kafkaBrokers: INFRA.kafkaBrokers,
+    redisUrl: INFRA.redisUrl,
+    smtpUrl: sinks.smtp.url,
+    slackWebhookUrl: sinks.slack.webhookUrl,
+    followUpDelayMs: 10_000,
+  };
+  const results: Partial<Record<'herald' | 'bullmq', SystemResult>> = {};
+  try {
+    for (const name of plan.systems) {
+      const system = name === 'herald' ? new HeraldSystem(env) : new BullmqSystem(env);
+      try {
+        results[name] = await runSystem(system, sinks, plan, env);
+      } catch (error) {
+        await system.stop().catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await sinks.smtp.stop();
+    await sinks.slack.stop();
+  }
+  const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+  const meta: Meta = {
+    date: new Date().toISOString(),
+    commit: `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' (with uncommitted changes)' : ''}`,
+    cores: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    mode: plan.mode,
+    node: process.versions.node,
+    sinks: 'the bench\'s counting SMTP sink (smtp-server) and counting Slack sink (node:http), in the harness process, for every figure; Mailpit is not used',
+    notes: [
+      `open-loop arrivals at fixed rates, ${plan.stepMs / 1000} s a step; latencies from each request's scheduled send time`,
+      'sustained: no API error, no welcome, Slack message or follow-up lost, and p99 of each channel ≤ 2 s',
+      `follow-up delay ${env.followUpDelayMs / 1000} s for both systems, so follow-ups are part of the load`,
+      `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
+      `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
+      'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker',
+      'BullMQ peer: fastify api writes the user row (same table) then enqueues (not atomic with the insert); Redis with appendonly everysec',
+      'CPU seconds: from warm-up to the end of the due-together test (drain excluded); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
+    ],
+  };
+  const dir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = `${meta.date.slice(0, 19).replace(/[:T]/g, '-')}-${plan.mode}`;
+  fs.writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify({ meta, plan, results }, null, 2)}\n`);
+  const report = renderReport(meta, results.herald, results.bullmq);
+  fs.writeFileSync(path.join(dir, `${base}.md`), report);
+  process.stdout.write(`\n${report}\n`);
+  say(`results in bench/results/${base}.json and .md`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,82 @@
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+
+/** Where the shared native stack listens (tools/stack/src/endpoints.ts). */
+export const INFRA = {
+  databaseUrl: 'postgres://herald:herald@127.0.0.1:5432/herald',
+  kafkaBrokers: '127.0.0.1:9092',
+  redisUrl: 'redis://127.0.0.1:6379',
+  ports: { postgres: 5432, kafka: 9092, redis: 6379 },
+} as const;
+
+/** The bench's own database on the same server, so that its rows never meet the tests'. */
+export const BENCH_DATABASE_URL = INFRA.databaseUrl.replace(/\/herald$/, '/herald_bench');
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function run(root: string, what: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...args], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code})`))));
+  });
+}
+
+/**
+ * Brings up PostgreSQL, Kafka and Redis through the stack tool, unless they already answer (the
+ * other worktree's stack, say: the bench reuses it and never stops it).
+ */
+export async function ensureInfrastructure(root: string): Promise<void> {
+  const missing: string[] = [];
+  for (const [name, port] of Object.entries(INFRA.ports)) if (!(await portOpen(port))) missing.push(name);
+  if (missing.length > 0) await run(root, 'stack up', [path.join(root, 'tools/stack/src/cli.ts'), 'up', ...missing]);
+}
+
+/** Creates herald_bench when missing, migrates it and creates the contract topics. */
+export async function provision(root: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: INFRA.databaseUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query(`select 1 from pg_database where datname = 'herald_bench'`);
+    if (rowCount === 0) await admin.query('create database herald_bench owner herald');
+  } finally {
+    await admin.end();
+  }
+  const env = { DATABASE_URL: BENCH_DATABASE_URL, KAFKA_BROKERS: INFRA.kafkaBrokers };
+  await run(root, 'migrations', [path.join(root, 'packages/db/dist/migrate.js')], env);
+  await run(root, 'topics', [path.join(root, 'packages/kafka/dist/create-topics.js')], env);
+}
+
+/** Empties the bench database's tables, so that each system starts from the same state. */
+export async function resetDatabase(): Promise<void> {
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(
+      'truncate users, outbox, idempotency_keys, processed_events, scheduled_messages, notification_timeline, dead_letter_redrives',
+    );
+    await client.query('vacuum analyze');
+  } finally {
+    await client.end();
+  }
+}
+
+/** The pid listening on a port (the root of PostgreSQL's, Kafka's or Redis's process tree). */
+export function listenerPid(port: number): number | undefined {
+  const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout;
+  const match = /pid=(\d+)/.exec(out ?? '');
+  return match ? Number(match[1]) : undefined;
+}

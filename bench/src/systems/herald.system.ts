@@ -1,0 +1,143 @@
+import path from 'node:path';
+import pg from 'pg';
+import { FollowUpRequested, newEvent } from '@herald/contracts';
+import { nowMs, sleep } from '../clock.ts';
+import { startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
+import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.ts';
+
+const SERVICES = ['api', 'email', 'slack', 'scheduler'] as const;
+type Service = (typeof SERVICES)[number];
+const PORTS: Record<Service, number> = { api: 3100, email: 3101, slack: 3102, scheduler: 3103 };
+/** The channel the scheduler's dispatcher listens on (services/scheduler). */
+const SCHEDULER_CHANNEL = 'herald_scheduler';
+
+/** Herald's four services, started from their built dist/ with the bench's sinks and database. */
+export class HeraldSystem implements SystemUnderTest {
+  readonly name = 'herald' as const;
+  readonly apiUrl = `http://127.0.0.1:${PORTS.api}`;
+  private readonly procs = new Map<Service, BenchProcess>();
+  private readonly db: pg.Pool;
+
+  private readonly env: SystemEnvironment;
+
+  constructor(env: SystemEnvironment) {
+    this.env = env;
+    this.db = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
+  }
+
+  private environment(service: Service): NodeJS.ProcessEnv {
+    const policy = JSON.stringify({ maximumAttempts: 5, initialInterval: 'PT1S', backoffCoefficient: 2, maximumInterval: 'PT1M', jitter: 0 });
+    return {
+      HOST: '127.0.0.1',
+      PORT: String(PORTS[service]),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: this.env.databaseUrl,
+      KAFKA_BROKERS: this.env.kafkaBrokers,
+      SMTP_URL: this.env.smtpUrl,
+      SLACK_SIGNUPS_WEBHOOK_URL: this.env.slackWebhookUrl,
+      SLACK_ALERTS_WEBHOOK_URL: this.env.slackWebhookUrl.replace(/signups$/, 'alerts'),
+      RETRY_POLICY: policy,
+      CONSUMER_START: 'latest',
+      CONSUMER_GROUP: `bench-${this.env.runId}-${service}`,
+      FOLLOW_UP_DELAY: `PT${this.env.followUpDelayMs / 1000}S`,
+    };
+  }
+
+  async start(): Promise<void> {
+    for (const service of SERVICES) await this.startService(service);
+  }
+
+  private async startService(service: Service): Promise<void> {
+    const main = path.join(this.env.root, 'services', service, 'dist/main.js');
+    // BENCH_CPU_PROF=email,api: those services write a V8 CPU profile into the log folder on exit.
+    const profiled = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(service);
+    const args = profiled ? ['--cpu-prof', `--cpu-prof-dir=${this.env.logDir}`, `--cpu-prof-name=herald-${service}.cpuprofile`, main] : [main];
+    const proc = startNode(`herald-${service}`, args, this.environment(service), this.env.logDir, this.env.root);
+    this.procs.set(service, proc);
+    await waitHealthy(proc, `http://127.0.0.1:${PORTS[service]}/readyz`);
+  }
+
+  processes(): BenchProcess[] {
+    return [...this.procs.values()];
+  }
+
+  async scheduleFollowUps(items: readonly DueFollowUp[], dueAt: number): Promise<void> {
+    await this.insertDue(items, dueAt, 'late');
+  }
+
+  /**
+   * Inserts the rows straight into scheduled_messages (what the scheduler would have stored) and
+   * notifies the dispatcher as ScheduledMessagesStore.schedule() does.
+   */
+  private async insertDue(items: readonly DueFollowUp[], dueAt: number, kind: string): Promise<void> {
+    const due = new Date(dueAt);
+    const client = await this.db.connect();
+    try {
+      await client.query('begin');
+      for (let i = 0; i < items.length; i += 1000) {
+        const chunk = items.slice(i, i + 1000);
+        const values = chunk.map(({ email, username }) => {
+          const event = newEvent(
+            FollowUpRequested,
+            { userId: crypto.randomUUID(), email, username, fullName: 'Bench User', dueAt: due.toISOString() },
+            undefined,
+            due,
+          );
+          return [`bench:${kind}:${this.env.runId}:${username}`, FollowUpRequested.name, event.data.userId, JSON.stringify(event), due];
+        });
+        const params = values.flat();
+        const rows = values.map((_, r) => `($${r * 5 + 1}, $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}::jsonb, $${r * 5 + 5})`);
+        await client.query(`insert into scheduled_messages (schedule_key, topic, message_key, value, due_at) values ${rows.join(', ')}`, params);
+      }
+      await client.query('select pg_notify($1, $2)', [SCHEDULER_CHANNEL, String(dueAt)]);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async drain(count: number, dueAt: number): Promise<{ insertedAt: number; lastLeftAt: number }> {
+    // Nothing is to send the follow-ups: the dispatcher alone is timed, as the peer's no-op worker.
+    const email = this.procs.get('email');
+    if (email) {
+      await stopProcess(email);
+      this.procs.delete('email');
+    }
+    const items = Array.from({ length: count }, (_, i) => ({ email: `drain-${this.env.runId}-${i}@bench.test`, username: `drain-${this.env.runId}-${i}` }));
+    await this.insertDue(items, dueAt, 'drain');
+    const insertedAt = nowMs();
+    const like = `bench:drain:${this.env.runId}:%`;
+    for (;;) {
+      const { rows } = await this.db.query<{ pending: string; last: number | null }>(
+        `select count(*) filter (where state = 'pending') as pending,
+                extract(epoch from max(dispatched_at)) * 1000 as last
+           from scheduled_messages where schedule_key like $1`,
+        [like],
+      );
+      if (Number(rows[0]?.pending) === 0) return { insertedAt, lastLeftAt: Number(rows[0]?.last) };
+      await sleep(200);
+    }
+  }
+
+  /** Dispatch lateness (dispatched_at − due_at) of the `late` rows, ms, from the table. */
+  async dispatchLateness(): Promise<number[]> {
+    const { rows } = await this.db.query<{ ms: number }>(
+      `select extract(epoch from (dispatched_at - due_at)) * 1000 as ms from scheduled_messages
+        where schedule_key like $1 and dispatched_at is not null`,
+      [`bench:late:${this.env.runId}:%`],
+    );
+    return rows.map((r) => Number(r.ms));
+  }
+
+  async stop(): Promise<void> {
+    for (const service of [...SERVICES].reverse()) {
+      const proc = this.procs.get(service);
+      if (proc) await stopProcess(proc);
+    }
+    this.procs.clear();
+    await this.db.end();
+  }
+}

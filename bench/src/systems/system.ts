@@ -1,0 +1,38 @@
+import type { BenchProcess } from './child-process.ts';
+
+/** Addresses of the bench's own sinks and infrastructure, given to a system under test. */
+export interface SystemEnvironment {
+  runId: string;
+  root: string;
+  logDir: string;
+  databaseUrl: string;
+  kafkaBrokers: string;
+  redisUrl: string;
+  smtpUrl: string;
+  slackWebhookUrl: string;
+  followUpDelayMs: number;
+}
+
+/** One follow-up to fall due at a given time. */
+export interface DueFollowUp {
+  email: string;
+  username: string;
+}
+
+/** A notification pipeline the harness drives: Herald or its BullMQ peer. */
+export interface SystemUnderTest {
+  readonly name: 'herald' | 'bullmq';
+  /** Where POST /api/v1/users is. */
+  readonly apiUrl: string;
+  start(): Promise<void>;
+  /** The system's own processes, for CPU and memory. */
+  processes(): BenchProcess[];
+  /** Makes follow-ups fall due together at `dueAt` (wall-clock ms), delivered by the email path. */
+  scheduleFollowUps(items: readonly DueFollowUp[], dueAt: number): Promise<void>;
+  /**
+   * Stores `count` delayed messages all due at `dueAt` (ms), handed on to nothing that sends email,
+   * and resolves with the time the last left the scheduler (ms).
+   */
+  drain(count: number, dueAt: number): Promise<{ insertedAt: number; lastLeftAt: number }>;
+  stop(): Promise<void>;
+}
