@@ -69,8 +69,11 @@ describe('one signup, one trace', () => {
   const named = (service: string, operation: string): TracedSpan[] =>
     spans.filter((s) => s.service === service && s.operationName === operation);
 
+  let userId = '';
+
   beforeAll(async () => {
     const user = await signUp({ traceparent });
+    userId = user.id;
     await waitFor(async () => (await emailsTo(user.email)).some((m) => m.Subject === 'How are you finding our platform?'), {
       timeoutMs: 30_000,
       description: 'the follow-up email',
@@ -131,6 +134,21 @@ describe('one signup, one trace', () => {
     // No span hangs loose: each one's parent is in the trace, but the request's (the caller's).
     const loose = spans.filter((s) => s.parentSpanID && !byId.has(s.parentSpanID));
     expect(loose.map((s) => s.operationName)).toEqual(['POST /api/v1/users']);
+  });
+
+  it('puts the trace id on the timeline entries of the signup', async () => {
+    type Entry = { channel: string; status: string; trace_id: string | null };
+    // Welcome email, Slack message, follow-up email; the projection catches up on its own time.
+    const sent = await waitFor(
+      async () => {
+        const response = await fetch(`${api.url}/api/v1/users/${userId}/notifications`);
+        const entries = ((await response.json()) as { notifications: Entry[] }).notifications;
+        const found = entries.filter((e) => e.status === 'sent');
+        return found.length >= 3 && found;
+      },
+      { timeoutMs: 10_000, description: 'three sent entries on the timeline' },
+    );
+    for (const entry of sent) expect(entry.trace_id).toBe(traceId);
   });
 
   it('writes the trace id Jaeger has on the log line of the handled event', () => {

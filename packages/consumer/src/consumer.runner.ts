@@ -1,8 +1,9 @@
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
   decodeEvent,
+  Headers,
   newEvent,
   NotificationStatus,
   RetryHeaders,
@@ -10,8 +11,8 @@ import {
   type Topic,
 } from '@herald/contracts';
 import { processedEvents, type DatabaseHandle } from '@herald/db';
-import { ensureTopics, sendTraced, toMessage, waitForTopics } from '@herald/kafka';
-import { contextFromHeaders, inSpan, markFailed, SpanKind, type Span } from '@herald/telemetry';
+import { ensureTopics, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
+import { activeTraceId, contextFromHeaders, inSpan, markFailed, SpanKind, type Span } from '@herald/telemetry';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -29,6 +30,9 @@ import {
 } from './policy';
 import { recordLag, recordOutcome } from './metrics';
 
+/** An event id as the contracts define it; other header values are not asked about. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Largest stack kept in a dead letter, in characters. */
 const MAX_STACK = 4000;
 const MAX_ERROR_MESSAGE = 2000;
@@ -42,8 +46,13 @@ export interface ConsumerRunnerOptions {
   /** Holds processed_events, the once-per-group record. */
   database: DatabaseHandle;
   logger: Logger;
-  /** Partitions processed in parallel; each partition stays in order. */
+  /** Partitions processed in parallel; default 6 (every partition of a Herald topic). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Messages of one partition's batch handled at once, default 8. Messages with the same key are
+   * always handled one after the other, in offset order; only different keys overlap.
+   */
+  concurrency?: number;
   /** Clock and randomness, injectable for tests. */
   now?: () => number;
   random?: () => number;
@@ -74,6 +83,15 @@ interface Delivery {
 
 /** Trace headers a message carries from its producer; a retry or dead letter gets its own. */
 const TRACE_HEADERS = ['traceparent', 'tracestate'];
+
+/**
+ * What one query for a whole batch learnt of processed_events: the event ids it asked about and
+ * those already handled (plus those handled since, in this batch).
+ */
+interface BatchDedupe {
+  asked: Set<string>;
+  handled: Set<string>;
+}
 
 /** A delivery whose value passed its contract. */
 interface ValidDelivery extends Delivery {
@@ -122,7 +140,7 @@ export class ConsumerRunner {
   private readonly stopping = new AbortController();
   private readonly now: () => number;
   private readonly random: () => number;
-  private joined = false;
+  private joined: () => boolean = () => false;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -192,21 +210,7 @@ export class ConsumerRunner {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
-    // Ready after the first fetch that follows a join: by then the group's starting offsets are
-    // resolved, so an event published afterwards is seen even when the group starts at 'latest'.
-    let joinedAt = 0;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joinedAt = Date.now();
-    });
-    consumer.on(consumer.events.FETCH, () => {
-      if (joinedAt > 0) this.joined = true;
-    });
-    for (const event of [consumer.events.CRASH, consumer.events.DISCONNECT, consumer.events.STOP]) {
-      consumer.on(event, () => {
-        this.joined = false;
-        joinedAt = 0;
-      });
-    }
+    this.joined = watchJoined(consumer);
     await consumer.connect();
     // Right after topics are created the broker may still deny knowing them for a moment
     // (a retriable UNKNOWN_TOPIC_OR_PARTITION): try again rather than fail the start.
@@ -220,7 +224,7 @@ export class ConsumerRunner {
       }
     }
     await consumer.run({
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -250,7 +254,7 @@ export class ConsumerRunner {
 
   /** True once the consumer has joined its group and has its partitions (readiness). */
   isJoined(): boolean {
-    return this.joined;
+    return this.joined();
   }
 
   /** Stops fetching, lets the batch in flight finish, commits and disconnects. */
@@ -263,13 +267,62 @@ export class ConsumerRunner {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const route = this.routes.get(batch.topic);
+    const route = this.routes.get(payload.batch.topic);
     if (!route) return;
+    if (route.kind === 'retry') await this.onRetryBatch(payload, route);
+    else await this.onSourceBatch(payload, route);
+    await payload.commitOffsetsIfNecessary();
+  }
+
+  /**
+   * A batch of a source topic: messages of different keys are handled concurrently (up to
+   * `concurrency`), those of one key in offset order. The offset committed is the end of the
+   * longest run of handled messages from the batch's start, so a stop or a crash mid-batch
+   * redelivers what was not finished (and the processed mark skips what was).
+   */
+  private async onSourceBatch(payload: EachBatchPayload, route: Route): Promise<void> {
+    const { batch } = payload;
+    const lanes = new Map<string, KafkaMessage[]>();
+    for (const message of batch.messages) {
+      // Keyless messages have no order to keep: each is a lane of its own.
+      const lane = message.key ? message.key.toString('base64') : `offset:${message.offset}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), message]);
+    }
+    const dedupe = await this.handledAmong(batch.messages);
+    const done = new Set<string>();
+    const running = () => payload.isRunning() && !payload.isStale();
+    const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
+      for (const message of lane) {
+        if (!running()) return;
+        await this.process(route, batch.topic, batch.partition, message, stringHeaders(message.headers), dedupe);
+        done.add(message.offset);
+        await payload.heartbeat();
+      }
+    });
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      if (!done.has(message.offset)) break;
+      last = message.offset;
+    }
+    if (last !== undefined) {
+      payload.resolveOffset(last);
+      recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(last) + 1));
+    }
+    // A lane that failed (Kafka or Postgres unreachable) stopped at its message; kafkajs fetches
+    // the batch again from the first unfinished offset.
+    if (failures.length > 0) throw failures[0] as Error;
+  }
+
+  /**
+   * A batch of a retry or redrive topic, in order: a message not due yet pauses the partition
+   * and seeks back to it, to come back when it is due.
+   */
+  private async onRetryBatch(payload: EachBatchPayload, route: Route): Promise<void> {
+    const { batch } = payload;
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) break;
       const headers = stringHeaders(message.headers);
-      const notBefore = route.kind === 'retry' ? intHeader(headers, RetryHeaders.notBefore) : undefined;
+      const notBefore = intHeader(headers, RetryHeaders.notBefore);
       const wait = notBefore === undefined ? 0 : notBefore - this.now();
       if (wait > 0) {
         // Not due yet: stop fetching this partition, come back to this very offset when it is.
@@ -294,7 +347,6 @@ export class ConsumerRunner {
       recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await payload.heartbeat();
     }
-    await payload.commitOffsetsIfNecessary();
   }
 
   /**
@@ -308,6 +360,7 @@ export class ConsumerRunner {
     partition: number,
     message: KafkaMessage,
     headers: Record<string, string>,
+    dedupe?: BatchDedupe,
   ): Promise<void> {
     const attributes = {
       'messaging.system': 'kafka',
@@ -319,7 +372,7 @@ export class ConsumerRunner {
       'herald.handler': route.registration.name,
     };
     await inSpan(`process ${fromTopic}`, { kind: SpanKind.CONSUMER, parent: contextFromHeaders(headers), attributes }, (span) =>
-      this.processInSpan(span, route, fromTopic, partition, message, headers),
+      this.processInSpan(span, route, fromTopic, partition, message, headers, dedupe),
     );
   }
 
@@ -330,6 +383,7 @@ export class ConsumerRunner {
     partition: number,
     message: KafkaMessage,
     headers: Record<string, string>,
+    dedupe?: BatchDedupe,
   ): Promise<void> {
     const { registration } = route;
     const { policy } = registration;
@@ -370,7 +424,8 @@ export class ConsumerRunner {
     const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
     const valid: ValidDelivery = { ...delivery, event, logger };
 
-    if (await this.alreadyHandled(event.id)) {
+    const handled = dedupe?.asked.has(event.id) ? dedupe.handled.has(event.id) : await this.alreadyHandled(event.id);
+    if (handled) {
       logger.info('duplicate delivery: already handled by this group, skipped');
       record('duplicate', { eventId: event.id });
       return;
@@ -438,6 +493,7 @@ export class ConsumerRunner {
 
     await this.publishAll(outbox, outboxTopics);
     await this.markProcessed(event.id, 'handled');
+    dedupe?.handled.add(event.id);
     record('handled', { eventId: event.id });
   }
 
@@ -445,6 +501,7 @@ export class ConsumerRunner {
   private statusEvent(d: ValidDelivery, status: NotificationStatusValue, extra: StatusExtra = {}): EventOf<typeof NotificationStatus> | undefined {
     const subject = d.registration.describe?.(d.event);
     if (!subject) return undefined;
+    const traceId = activeTraceId();
     return newEvent(
       NotificationStatus,
       {
@@ -456,6 +513,8 @@ export class ConsumerRunner {
         ...(extra.detail ? { detail: extra.detail.slice(0, 1000) } : {}),
         ...(extra.nextAt ? { nextAt: extra.nextAt.toISOString() } : {}),
         ...(extra.error ? { errorCode: extra.error.type.slice(0, 100), errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE) } : {}),
+        // The timeline entry leads to the trace in Jaeger.
+        ...(traceId ? { traceId } : {}),
         at: new Date(this.now()).toISOString(),
       },
       { correlationId: d.event.correlationId, causationId: d.event.id },
@@ -553,6 +612,30 @@ export class ConsumerRunner {
     });
   }
 
+  /**
+   * Which of the batch's events (by their event-id header) this group has handled, in one query
+   * instead of one per message. A message without the header is asked about on its own.
+   */
+  private async handledAmong(messages: readonly KafkaMessage[]): Promise<BatchDedupe> {
+    const asked = new Set<string>();
+    for (const message of messages) {
+      const id = stringHeaders(message.headers)[Headers.eventId];
+      if (id && UUID.test(id)) asked.add(id);
+    }
+    if (asked.size === 0) return { asked, handled: new Set() };
+    const rows = await this.options.database.db
+      .select({ eventId: processedEvents.eventId })
+      .from(processedEvents)
+      .where(
+        and(
+          eq(processedEvents.consumerGroup, this.options.groupId),
+          inArray(processedEvents.eventId, [...asked]),
+          eq(processedEvents.outcome, 'handled'),
+        ),
+      );
+    return { asked, handled: new Set(rows.map((r) => r.eventId)) };
+  }
+
   private async alreadyHandled(eventId: string): Promise<boolean> {
     const rows = await this.options.database.db
       .select({ one: sql<number>`1` })
@@ -579,3 +662,20 @@ export class ConsumerRunner {
   }
 }
 
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, and waits for every one of them; returns the
+ * failures (none of them stops the others).
+ */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await fn(item).catch((error: unknown) => failures.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
+}

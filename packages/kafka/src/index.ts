@@ -3,6 +3,6 @@ export type { KafkaOptions } from './client';
 export { ensureTopics, waitForTopics } from './topics-admin';
 export type { EnsureTopicsOptions, TopicReport } from './topics-admin';
 export { publishEvents, toMessage, eventHeaders } from './publish';
-export { kafkaReachable } from './health';
+export { kafkaReachable, watchJoined } from './health';
 export { sendTraced } from './traced-send';
 export type { TracedBatch } from './traced-send';

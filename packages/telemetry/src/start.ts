@@ -30,6 +30,10 @@ export function startTelemetry(serviceName: string): Telemetry {
   const sdk = new NodeSDK({
     serviceName,
     traceExporter: new OTLPTraceExporter(),
+    // Traces only: metrics are Prometheus (`/metrics`, prom-client) and logs are pino's lines.
+    // Left to their defaults, the SDK would also export both over OTLP, which Jaeger refuses.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '/').split('?')[0] ?? '/'),

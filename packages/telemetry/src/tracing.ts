@@ -1,5 +1,6 @@
 import {
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -76,9 +77,10 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
   return headers;
 }
 
-/** The trace id of the active span, when there is one (to put in an error response, say). */
+/** The trace id of the active span, when there is a real one (tracing on, inside a span). */
 export function activeTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? span.traceId : undefined;
 }
 
 /**

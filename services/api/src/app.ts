@@ -28,6 +28,8 @@ export interface AppDependencies {
   adminToken: string;
   /** Unpublished outbox rows, shown on /readyz (the relay's backlog). */
   outboxBacklog?: () => Promise<number>;
+  /** Whether the timeline projector has joined its group; part of /readyz when given. */
+  timelineJoined?: () => boolean;
   /** The clock; tests may fix it. */
   now?: () => Date;
   /** Dead-letter operations; without them the /api/v1/dead-letters routes are not served. */
@@ -90,6 +92,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       readiness([
         { name: 'postgres', check: () => databaseReachable(deps.database.pool) },
         { name: 'kafka', check: () => kafkaReachable(deps.kafkaAdmin) },
+        ...(deps.timelineJoined ? [{ name: 'timeline', check: async () => deps.timelineJoined?.() ?? false }] : []),
       ]),
     ...(deps.outboxBacklog ? { outboxBacklog: deps.outboxBacklog } : {}),
   });

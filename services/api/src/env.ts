@@ -24,6 +24,10 @@ export const EnvSchema = Type.Object({
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** Fallback poll of the outbox, besides LISTEN herald_outbox. */
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  /** The consumer group of the timeline projection (notification.status.v1). */
+  CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-api-timeline' }),
+  /** Where a new timeline group starts reading: earliest (default) or latest. */
+  CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
 });
 
 export type Env = typeof EnvSchema.static;

@@ -37,13 +37,20 @@ async function main(): Promise<void> {
     pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
   });
   outboxBacklogGauge(() => relay.backlog());
-  const projector = new TimelineProjector({ kafka, db: database.db, logger });
+  const projector = new TimelineProjector({
+    kafka,
+    db: database.db,
+    logger,
+    groupId: env.CONSUMER_GROUP,
+    start: env.CONSUMER_START,
+  });
   const app = await buildApp({
     logger,
     database,
     kafkaAdmin,
     adminToken: env.ADMIN_TOKEN,
     outboxBacklog: () => relay.backlog(),
+    timelineJoined: () => projector.isJoined(),
     deadLetters: new DeadLetters(kafka, database),
   });
   relay.start();

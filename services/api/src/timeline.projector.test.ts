@@ -19,11 +19,14 @@ describe('TimelineProjector', () => {
     db: database.db,
     logger: createLogger('api-test', 'silent'),
     groupId: uniqueName('api-timeline-test'),
+    // From the end: the topic's history (every test's statuses) is not this test's business.
+    start: 'latest',
   });
 
   beforeAll(async () => {
     await producer.connect();
     projector.start();
+    await waitFor(() => projector.isJoined(), { timeoutMs: 30_000, description: 'the projector to join its group' });
   });
   afterAll(async () => {
     await projector.stop();

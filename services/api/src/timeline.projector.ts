@@ -1,8 +1,9 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { ContractViolationError, decodeEvent, NotificationStatus } from '@herald/contracts';
+import { ContractViolationError, decodeEvent, NotificationStatus, type EventOf } from '@herald/contracts';
 import type { Database } from '@herald/db';
+import { watchJoined } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
-import { recordStatus } from './timeline.repository';
+import { recordStatuses } from './timeline.repository';
 
 /** The consumer group of the timeline projection. */
 export const TIMELINE_GROUP = 'herald-api-timeline';
@@ -11,8 +12,10 @@ export interface TimelineProjectorOptions {
   kafka: Kafka;
   db: Database;
   logger: Logger;
-  /** Default herald-api-timeline; tests use their own. */
+  /** Default herald-api-timeline (CONSUMER_GROUP); tests use their own. */
   groupId?: string;
+  /** Where a new group starts: 'earliest' (default: the whole history) or 'latest'. */
+  start?: 'earliest' | 'latest';
   /** Longest pause between attempts to join while Kafka is down; default 5 s. */
   maxBackoffMs?: number;
 }
@@ -26,10 +29,16 @@ export class TimelineProjector {
   private consumer: Consumer | undefined;
   private joining: Promise<void> | undefined;
   private stopping = false;
+  private joined: () => boolean = () => false;
   private readonly groupId: string;
 
   constructor(private readonly options: TimelineProjectorOptions) {
     this.groupId = options.groupId ?? TIMELINE_GROUP;
+  }
+
+  /** True once the consumer has joined its group and fetched (from then on nothing published is missed). */
+  isJoined(): boolean {
+    return this.joined();
   }
 
   /** Joins the group in the background, retrying with capped backoff while Kafka is down. */
@@ -37,21 +46,25 @@ export class TimelineProjector {
     this.joining ??= this.join();
   }
 
-  /** Handles one message: records it, or logs and skips it when it breaks the contract. */
-  async handle(message: KafkaMessage, partition: number): Promise<void> {
-    let event;
-    try {
-      event = decodeEvent(NotificationStatus, message.value);
-    } catch (error) {
-      if (!(error instanceof ContractViolationError)) throw error;
-      this.options.logger.warn(
-        { topic: NotificationStatus.name, partition, offset: message.offset, violations: error.violations },
-        'skipping a notification status that breaks its contract',
-      );
-      return;
+  /**
+   * Handles a batch of one partition: records its valid messages in one insert, and logs and
+   * skips those that break the contract.
+   */
+  async handle(messages: readonly KafkaMessage[], partition: number): Promise<void> {
+    const events: EventOf<typeof NotificationStatus>[] = [];
+    for (const message of messages) {
+      try {
+        events.push(decodeEvent(NotificationStatus, message.value));
+      } catch (error) {
+        if (!(error instanceof ContractViolationError)) throw error;
+        this.options.logger.warn(
+          { topic: NotificationStatus.name, partition, offset: message.offset, violations: error.violations },
+          'skipping a notification status that breaks its contract',
+        );
+      }
     }
-    // A database failure throws: kafkajs retries the message rather than losing it.
-    await recordStatus(this.options.db, event);
+    // A database failure throws: kafkajs fetches the batch again rather than losing it.
+    await recordStatuses(this.options.db, events);
   }
 
   /** Stops fetching, lets the message in hand finish, and leaves the group. */
@@ -64,10 +77,14 @@ export class TimelineProjector {
     const maxBackoffMs = this.options.maxBackoffMs ?? 5000;
     for (let failures = 0; !this.stopping; failures++) {
       const consumer = this.options.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+      this.joined = watchJoined(consumer);
       try {
         await consumer.connect();
-        await consumer.subscribe({ topic: NotificationStatus.name, fromBeginning: true });
-        await consumer.run({ eachMessage: ({ message, partition }) => this.handle(message, partition) });
+        await consumer.subscribe({ topic: NotificationStatus.name, fromBeginning: this.options.start !== 'latest' });
+        await consumer.run({
+          partitionsConsumedConcurrently: 3,
+          eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition),
+        });
         this.consumer = consumer;
         // stop() may have come while we were joining.
         if (this.stopping) await consumer.disconnect();
