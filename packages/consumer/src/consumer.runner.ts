@@ -12,7 +12,17 @@ import {
 } from '@herald/contracts';
 import { processedEvents, type DatabaseHandle } from '@herald/db';
 import { ensureTopics, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
-import { activeTraceId, contextFromHeaders, inSpan, markFailed, SpanKind, type Span } from '@herald/telemetry';
+import {
+  activeTraceId,
+  carriesTraceContext,
+  contextFromHeaders,
+  inSpan,
+  markFailed,
+  SpanKind,
+  traceHeaders,
+  type Span,
+} from '@herald/telemetry';
+import { Coalescer } from './coalescer';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -141,6 +151,8 @@ export class ConsumerRunner {
   private readonly now: () => number;
   private readonly random: () => number;
   private joined: () => boolean = () => false;
+  private readonly sends = new Coalescer((items: { topic: string; message: Message }[][]) => this.sendTogether(items));
+  private readonly marks = new Coalescer((items: { eventId: string; outcome: string }[]) => this.markTogether(items));
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -598,13 +610,24 @@ export class ConsumerRunner {
   }
 
   /** Sends messages to their topics in one request per topic, acknowledged by all in-sync replicas. */
+  /**
+   * Sends messages to their topics, acknowledged by all in-sync replicas, together with those of
+   * the other messages being handled at the same moment (one request for all of them). Each
+   * message takes the trace context of the span it was sent from before it joins the others.
+   */
   private async publishAll(messages: Message[], topics: string[]): Promise<void> {
     if (messages.length === 0) return;
+    const trace = traceHeaders();
+    const outgoing = messages.map((message, i) => ({
+      topic: topics[i] as string,
+      message: carriesTraceContext(message.headers ?? {}) ? message : { ...message, headers: { ...message.headers, ...trace } },
+    }));
+    await this.sends.add(outgoing);
+  }
+
+  private async sendTogether(items: { topic: string; message: Message }[][]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    messages.forEach((m, i) => {
-      const topic = topics[i] as string;
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
-    });
+    for (const { topic, message } of items.flat()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
     if (!this.producer) throw new Error('consumer not started');
     await sendTraced(this.producer, {
       acks: -1,
@@ -651,14 +674,18 @@ export class ConsumerRunner {
     return rows.length > 0;
   }
 
+  /** Records an event's end for this group, in one statement with the others of the moment. */
   private async markProcessed(eventId: string, outcome: 'handled' | 'dead-lettered'): Promise<void> {
-    await this.options.database.db
-      .insert(processedEvents)
-      .values({ consumerGroup: this.options.groupId, eventId, outcome })
-      .onConflictDoUpdate({
-        target: [processedEvents.consumerGroup, processedEvents.eventId],
-        set: { outcome, processedAt: sql`now()` },
-      });
+    await this.marks.add({ eventId, outcome });
+  }
+
+  private async markTogether(marks: { eventId: string; outcome: string }[]): Promise<void> {
+    // One row an event (the last word wins): an upsert may not touch a row twice.
+    const last = new Map(marks.map((m) => [m.eventId, m.outcome]));
+    await this.options.database.db.execute(sql`
+      insert into ${processedEvents} (consumer_group, event_id, outcome)
+      select ${this.options.groupId}, e, o from unnest(${sql.param([...last.keys()])}::text[], ${sql.param([...last.values()])}::text[]) as t(e, o)
+      on conflict (consumer_group, event_id) do update set outcome = excluded.outcome, processed_at = now()`);
   }
 }
 

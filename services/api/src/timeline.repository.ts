@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { EventOf, NotificationStatus } from '@herald/contracts';
 import { notificationTimeline, type Database } from '@herald/db';
 
@@ -7,32 +7,23 @@ export type TimelineEntry = Omit<typeof notificationTimeline.$inferSelect, 'id' 
 
 /** Records notification statuses in one insert; a redelivered event (same id) changes nothing. */
 export async function recordStatuses(db: Database, events: readonly EventOf<typeof NotificationStatus>[]): Promise<void> {
-  // 13 parameters a row: 1000 rows stay far below Postgres' 65,535 parameters a statement.
-  for (let i = 0; i < events.length; i += 1000) await insertStatuses(db, events.slice(i, i + 1000));
-}
-
-async function insertStatuses(db: Database, events: readonly EventOf<typeof NotificationStatus>[]): Promise<void> {
   if (events.length === 0) return;
-  await db
-    .insert(notificationTimeline)
-    .values(
-      events.map(({ id, correlationId, data }) => ({
-        eventId: id,
-        subjectId: data.subjectId,
-        correlationId,
-        channel: data.channel,
-        notification: data.notification,
-        status: data.status,
-        attempt: data.attempt,
-        detail: data.detail ?? null,
-        errorCode: data.errorCode ?? null,
-        errorMessage: data.errorMessage ?? null,
-        nextAt: data.nextAt ? new Date(data.nextAt) : null,
-        traceId: data.traceId ?? null,
-        occurredAt: new Date(data.at),
-      })),
-    )
-    .onConflictDoNothing({ target: notificationTimeline.eventId });
+  // One array parameter a column, unnested by Postgres: 13 parameters whatever the number of
+  // rows, and no SQL built per row (a batch of a busy topic holds thousands).
+  const column = <T>(pick: (e: EventOf<typeof NotificationStatus>) => T) => sql.param(events.map(pick));
+  await db.execute(sql`
+    insert into ${notificationTimeline}
+      (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
+       error_code, error_message, next_at, trace_id, occurred_at)
+    select * from unnest(
+      ${column((e) => e.id)}::text[], ${column((e) => e.data.subjectId)}::uuid[],
+      ${column((e) => e.correlationId)}::text[], ${column((e) => e.data.channel)}::text[],
+      ${column((e) => e.data.notification)}::text[], ${column((e) => e.data.status)}::text[],
+      ${column((e) => e.data.attempt)}::int[], ${column((e) => e.data.detail ?? null)}::text[],
+      ${column((e) => e.data.errorCode ?? null)}::text[], ${column((e) => e.data.errorMessage ?? null)}::text[],
+      ${column((e) => e.data.nextAt ?? null)}::timestamptz[], ${column((e) => e.data.traceId ?? null)}::text[],
+      ${column((e) => e.data.at)}::timestamptz[])
+    on conflict (event_id) do nothing`);
 }
 
 /** The timeline of one subject (a user), oldest first. */

@@ -1,0 +1,41 @@
+import { Coalescer } from './coalescer';
+
+describe('Coalescer', () => {
+  it('hands what is added in one turn to one flush, and settles every caller with it', async () => {
+    const flushed: number[][] = [];
+    const coalescer = new Coalescer<number>(async (items) => {
+      flushed.push(items);
+    });
+    await Promise.all([1, 2, 3].map((n) => coalescer.add(n)));
+    await coalescer.add(4);
+    expect(flushed).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('flushes at once when maxItems are waiting', async () => {
+    const flushed: number[][] = [];
+    const coalescer = new Coalescer<number>(async (items) => {
+      flushed.push(items);
+    }, 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => coalescer.add(n)));
+    expect(flushed).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('rejects every caller of a failed flush, and the next flush goes on', async () => {
+    let fail = true;
+    const coalescer = new Coalescer<string>(async () => {
+      if (fail) throw new Error('broker down');
+    });
+    const results = await Promise.allSettled([coalescer.add('a'), coalescer.add('b')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toEqual(new Error('broker down'));
+    fail = false;
+    await expect(coalescer.add('c')).resolves.toBeUndefined();
+  });
+
+  it('rejects the callers when flush throws before returning a promise', async () => {
+    const coalescer = new Coalescer<string>(() => {
+      throw new Error('synchronous');
+    });
+    await expect(coalescer.add('a')).rejects.toThrow('synchronous');
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Gathers what concurrent callers add within one turn of the event loop and hands it to `flush`
+ * in one go: a Kafka send or a database write for many messages at once instead of one each
+ * (kafkajs has no linger of its own). Each caller's promise settles with the flush that carried
+ * its item, so a caller still waits for its own effect before going on.
+ */
+export class Coalescer<T> {
+  private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private scheduled = false;
+
+  /** @param maxItems a flush starts at once when this many are waiting */
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly maxItems = 500,
+  ) {}
+
+  add(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (this.pending.length >= this.maxItems) this.flushNow();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flushNow());
+      }
+    });
+  }
+
+  private flushNow(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let flushing: Promise<void>;
+    try {
+      flushing = this.flush(batch.map((b) => b.item));
+    } catch (error) {
+      flushing = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    flushing.then(
+      () => batch.forEach((b) => b.resolve()),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    );
+  }
+}
