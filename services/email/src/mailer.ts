@@ -41,6 +41,8 @@ export function toSmtpError(error: unknown): SmtpError {
  */
 export class Mailer {
   private transport: Transporter<SMTPPool.SentMessageInfo>;
+  /** The SMTP server, as span attributes (parsed once, not per message). */
+  private readonly serverAttributes: { 'server.address': string; 'server.port': number };
 
   constructor(
     private readonly smtpUrl: string,
@@ -48,6 +50,11 @@ export class Mailer {
     private readonly poolSize: number,
   ) {
     this.transport = this.createTransport();
+    const server = new URL(smtpUrl);
+    this.serverAttributes = {
+      'server.address': server.hostname,
+      'server.port': Number(server.port || (server.protocol === 'smtps:' ? 465 : 587)),
+    };
   }
 
   private createTransport(): Transporter<SMTPPool.SentMessageInfo> {
@@ -69,12 +76,7 @@ export class Mailer {
 
   /** Sends one email; resolves with the server's acceptance, throws an SmtpError. */
   async send(email: OutgoingEmail, signal: AbortSignal): Promise<void> {
-    const server = new URL(this.smtpUrl);
-    const attributes = {
-      'server.address': server.hostname,
-      'server.port': Number(server.port || (server.protocol === 'smtps:' ? 465 : 587)),
-      'herald.email.message_id': email.messageId,
-    };
+    const attributes = { ...this.serverAttributes, 'herald.email.message_id': email.messageId };
     // nodemailer speaks SMTP over plain sockets, which no instrumentation sees: a span of our own.
     await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes }, () => this.sendNow(email, signal));
   }
