@@ -90,8 +90,8 @@ function prepareStorage(java: string): string {
       'kafka.tools.StorageTool',
       'format',
       '--ignore-formatted',
-      '-t',
-      clusterId,
+      // One argument with '=': a base64url id may start with '-', which would read as an option.
+      `--cluster-id=${clusterId}`,
       '-c',
       properties,
     ], { quiet: true });
