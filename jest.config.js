@@ -16,4 +16,6 @@ module.exports = {
   // A global option: the projects' own testTimeout is ignored when jest runs them together.
   testTimeout: 60_000,
   reporters: ['default', path.join(__dirname, 'packages/testing/jest-summary-reporter.js')],
+  // Deletes the topics the tests' consumer groups made (see packages/testing/src/global-teardown.ts).
+  globalTeardown: path.join(__dirname, 'packages/testing/dist/global-teardown.js'),
 };

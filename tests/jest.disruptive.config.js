@@ -10,4 +10,5 @@ module.exports = {
   testMatch: ['<rootDir>/disruptive/**/*.test.ts'],
   reporters: ['default', path.join(__dirname, '../packages/testing/jest-summary-reporter.js')],
   testTimeout: 180_000,
+  globalTeardown: path.join(__dirname, '../packages/testing/dist/global-teardown.js'),
 };
