@@ -19,6 +19,7 @@ import {
   inSpan,
   markFailed,
   SpanKind,
+  TRACE_HEADER_NAMES,
   traceHeaders,
   type Span,
 } from '@herald/telemetry';
@@ -91,9 +92,6 @@ interface Delivery {
   firstAttemptAt: number;
 }
 
-/** Trace headers a message carries from its producer; a retry or dead letter gets its own. */
-const TRACE_HEADERS = ['traceparent', 'tracestate'];
-
 /**
  * What one query for a whole batch learnt of processed_events: the event ids it asked about and
  * those already handled (plus those handled since, in this batch).
@@ -101,6 +99,16 @@ const TRACE_HEADERS = ['traceparent', 'tracestate'];
 interface BatchDedupe {
   asked: Set<string>;
   handled: Set<string>;
+}
+
+/** A message as fetched: where it was read, its headers as strings, and what its batch knows. */
+interface Incoming {
+  route: Route;
+  fromTopic: string;
+  partition: number;
+  message: KafkaMessage;
+  headers: Record<string, string>;
+  dedupe?: BatchDedupe;
 }
 
 /** A delivery whose value passed its contract. */
@@ -294,19 +302,20 @@ export class ConsumerRunner {
    */
   private async onSourceBatch(payload: EachBatchPayload, route: Route): Promise<void> {
     const { batch } = payload;
-    const lanes = new Map<string, KafkaMessage[]>();
-    for (const message of batch.messages) {
+    const fetched = batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
+    const lanes = new Map<string, typeof fetched>();
+    for (const item of fetched) {
       // Keyless messages have no order to keep: each is a lane of its own.
-      const lane = message.key ? message.key.toString('base64') : `offset:${message.offset}`;
-      lanes.set(lane, [...(lanes.get(lane) ?? []), message]);
+      const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
-    const dedupe = await this.handledAmong(batch.messages);
+    const dedupe = await this.handledAmong(fetched.map((f) => f.headers));
     const done = new Set<string>();
     const running = () => payload.isRunning() && !payload.isStale();
     const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
-      for (const message of lane) {
+      for (const { message, headers } of lane) {
         if (!running()) return;
-        await this.process(route, batch.topic, batch.partition, message, stringHeaders(message.headers), dedupe);
+        await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe });
         done.add(message.offset);
         await payload.heartbeat();
       }
@@ -354,7 +363,7 @@ export class ConsumerRunner {
         });
         break;
       }
-      await this.process(route, batch.topic, batch.partition, message, headers);
+      await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers });
       payload.resolveOffset(message.offset);
       recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
       await payload.heartbeat();
@@ -366,14 +375,8 @@ export class ConsumerRunner {
    * its producer put in its headers, so that a signup's email, Slack message and follow-up are
    * one trace with the request that caused them. Log lines written meanwhile carry its ids.
    */
-  private async process(
-    route: Route,
-    fromTopic: string,
-    partition: number,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    dedupe?: BatchDedupe,
-  ): Promise<void> {
+  private async process(incoming: Incoming): Promise<void> {
+    const { route, fromTopic, partition, message, headers } = incoming;
     const attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.type': 'process',
@@ -384,19 +387,12 @@ export class ConsumerRunner {
       'herald.handler': route.registration.name,
     };
     await inSpan(`process ${fromTopic}`, { kind: SpanKind.CONSUMER, parent: contextFromHeaders(headers), attributes }, (span) =>
-      this.processInSpan(span, route, fromTopic, partition, message, headers, dedupe),
+      this.processInSpan(span, incoming),
     );
   }
 
-  private async processInSpan(
-    span: Span,
-    route: Route,
-    fromTopic: string,
-    partition: number,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    dedupe?: BatchDedupe,
-  ): Promise<void> {
+  private async processInSpan(span: Span, incoming: Incoming): Promise<void> {
+    const { route, fromTopic, partition, message, headers, dedupe } = incoming;
     const { registration } = route;
     const { policy } = registration;
     const started = this.now();
@@ -596,7 +592,7 @@ export class ConsumerRunner {
    * The trace headers are left for the send to write: they then point at this attempt.
    */
   private storyHeaders(d: Delivery, why: Classification): IHeaders {
-    const kept = Object.fromEntries(Object.entries(d.headers).filter(([name]) => !TRACE_HEADERS.includes(name)));
+    const kept = Object.fromEntries(Object.entries(d.headers).filter(([name]) => !TRACE_HEADER_NAMES.includes(name)));
     return {
       ...kept,
       [RetryHeaders.originalTopic]: d.origin.topic,
@@ -639,39 +635,33 @@ export class ConsumerRunner {
    * Which of the batch's events (by their event-id header) this group has handled, in one query
    * instead of one per message. A message without the header is asked about on its own.
    */
-  private async handledAmong(messages: readonly KafkaMessage[]): Promise<BatchDedupe> {
+  private async handledAmong(headers: readonly Record<string, string>[]): Promise<BatchDedupe> {
     const asked = new Set<string>();
-    for (const message of messages) {
-      const id = stringHeaders(message.headers)[Headers.eventId];
+    for (const h of headers) {
+      const id = h[Headers.eventId];
       if (id && UUID.test(id)) asked.add(id);
     }
-    if (asked.size === 0) return { asked, handled: new Set() };
+    return { asked, handled: await this.handledOf([...asked]) };
+  }
+
+  private async alreadyHandled(eventId: string): Promise<boolean> {
+    return (await this.handledOf([eventId])).has(eventId);
+  }
+
+  /** The events among `eventIds` that this group has handled (processed_events, outcome handled). */
+  private async handledOf(eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
     const rows = await this.options.database.db
       .select({ eventId: processedEvents.eventId })
       .from(processedEvents)
       .where(
         and(
           eq(processedEvents.consumerGroup, this.options.groupId),
-          inArray(processedEvents.eventId, [...asked]),
+          inArray(processedEvents.eventId, [...eventIds]),
           eq(processedEvents.outcome, 'handled'),
         ),
       );
-    return { asked, handled: new Set(rows.map((r) => r.eventId)) };
-  }
-
-  private async alreadyHandled(eventId: string): Promise<boolean> {
-    const rows = await this.options.database.db
-      .select({ one: sql<number>`1` })
-      .from(processedEvents)
-      .where(
-        and(
-          eq(processedEvents.consumerGroup, this.options.groupId),
-          eq(processedEvents.eventId, eventId),
-          eq(processedEvents.outcome, 'handled'),
-        ),
-      )
-      .limit(1);
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.eventId));
   }
 
   /** Records an event's end for this group, in one statement with the others of the moment. */

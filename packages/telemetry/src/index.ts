@@ -8,6 +8,7 @@ export {
   inSpan,
   markFailed,
   SpanKind,
+  TRACE_HEADER_NAMES,
   traceHeaders,
   tracer,
   type Context,

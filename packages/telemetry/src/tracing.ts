@@ -70,6 +70,9 @@ export function carriesTraceContext(headers: HeaderCarrier): boolean {
   return trace.getSpanContext(contextFromHeaders(headers)) !== undefined;
 }
 
+/** The W3C trace context headers (https://www.w3.org/TR/trace-context/) a message may carry. */
+export const TRACE_HEADER_NAMES: readonly string[] = ['traceparent', 'tracestate'];
+
 /** The trace context `ctx` (the active one by default) as W3C headers, for a message or a stored row. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
   const headers: Record<string, string> = {};

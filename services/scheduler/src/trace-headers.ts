@@ -1,5 +1,4 @@
-/** W3C trace context headers (https://www.w3.org/TR/trace-context/). */
-const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+import { TRACE_HEADER_NAMES } from '@herald/telemetry';
 
 /**
  * Only the W3C trace context of `headers`: what a scheduled row keeps, so that the message
@@ -9,7 +8,7 @@ export function pickTraceHeaders(
   headers: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
   const picked: Record<string, string> = {};
-  for (const name of TRACE_HEADERS) {
+  for (const name of TRACE_HEADER_NAMES) {
     const value = headers[name];
     if (typeof value === 'string' && value.length > 0) picked[name] = value;
   }
