@@ -84,7 +84,9 @@ describe('one signup, one trace', () => {
         const found = await jaegerTrace(traceId);
         const smtpSends = found.filter((s) => s.service === 'herald-email' && s.operationName === 'smtp send');
         const followUp = found.some((s) => s.service === 'herald-email' && s.operationName === 'process follow-up.requested.v1');
-        return smtpSends.length >= 2 && followUp && found.some((s) => s.service === 'herald-slack') && found;
+        // Both emails' email.sent.v1 reach the scheduler; the follow-up's comes last.
+        const emailsSent = found.filter((s) => s.service === 'herald-scheduler' && s.operationName === 'process email.sent.v1');
+        return smtpSends.length >= 2 && followUp && emailsSent.length >= 2 && found.some((s) => s.service === 'herald-slack') && found;
       },
       { timeoutMs: 30_000, intervalMs: 500, description: `trace ${traceId} in Jaeger with the follow-up email` },
     );
