@@ -1,6 +1,5 @@
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
   decodeEvent,
   Headers,
@@ -10,8 +9,8 @@ import {
   type EventOf,
   type Topic,
 } from '@herald/contracts';
-import { processedEvents, type DatabaseHandle } from '@herald/db';
-import { ensureTopics, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
+import type { DatabaseHandle } from '@herald/db';
+import { ensureTopics, FETCH_BATCHING, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
 import {
   activeTraceId,
   carriesTraceContext,
@@ -226,7 +225,7 @@ export class ConsumerRunner {
       groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      maxWaitTimeInMs: 250,
+      ...FETCH_BATCHING,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
@@ -651,17 +650,14 @@ export class ConsumerRunner {
   /** The events among `eventIds` that this group has handled (processed_events, outcome handled). */
   private async handledOf(eventIds: readonly string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    const rows = await this.options.database.db
-      .select({ eventId: processedEvents.eventId })
-      .from(processedEvents)
-      .where(
-        and(
-          eq(processedEvents.consumerGroup, this.options.groupId),
-          inArray(processedEvents.eventId, [...eventIds]),
-          eq(processedEvents.outcome, 'handled'),
-        ),
-      );
-    return new Set(rows.map((r) => r.eventId));
+    // Plain prepared statements on the hot path: parsed once per connection, no query builder.
+    const { rows } = await this.options.database.pool.query<{ event_id: string }>({
+      name: 'herald-processed-handled-of',
+      text: `select event_id from processed_events
+             where consumer_group = $1 and event_id = any($2::text[]) and outcome = 'handled'`,
+      values: [this.options.groupId, eventIds],
+    });
+    return new Set(rows.map((r) => r.event_id));
   }
 
   /** Records an event's end for this group, in one statement with the others of the moment. */
@@ -672,10 +668,13 @@ export class ConsumerRunner {
   private async markTogether(marks: { eventId: string; outcome: string }[]): Promise<void> {
     // One row an event (the last word wins): an upsert may not touch a row twice.
     const last = new Map(marks.map((m) => [m.eventId, m.outcome]));
-    await this.options.database.db.execute(sql`
-      insert into ${processedEvents} (consumer_group, event_id, outcome)
-      select ${this.options.groupId}, e, o from unnest(${sql.param([...last.keys()])}::text[], ${sql.param([...last.values()])}::text[]) as t(e, o)
-      on conflict (consumer_group, event_id) do update set outcome = excluded.outcome, processed_at = now()`);
+    await this.options.database.pool.query({
+      name: 'herald-processed-mark',
+      text: `insert into processed_events (consumer_group, event_id, outcome)
+             select $1, e, o from unnest($2::text[], $3::text[]) as t(e, o)
+             on conflict (consumer_group, event_id) do update set outcome = excluded.outcome, processed_at = now()`,
+      values: [this.options.groupId, [...last.keys()], [...last.values()]],
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-export { createKafka, parseBrokers } from './client';
+export { createKafka, FETCH_BATCHING, parseBrokers } from './client';
 export type { KafkaOptions } from './client';
 export { ensureTopics, waitForTopics } from './topics-admin';
 export type { EnsureTopicsOptions, TopicReport } from './topics-admin';

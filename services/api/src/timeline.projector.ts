@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { ContractViolationError, decodeEvent, NotificationStatus, type EventOf } from '@herald/contracts';
 import type { Database } from '@herald/db';
-import { watchJoined } from '@herald/kafka';
+import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
 import { recordStatuses } from './timeline.repository';
 
@@ -76,7 +76,7 @@ export class TimelineProjector {
   private async join(): Promise<void> {
     const maxBackoffMs = this.options.maxBackoffMs ?? 5000;
     for (let failures = 0; !this.stopping; failures++) {
-      const consumer = this.options.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+      const consumer = this.options.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, ...FETCH_BATCHING });
       this.joined = watchJoined(consumer);
       try {
         await consumer.connect();

@@ -1,9 +1,9 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { newEvent, UserCreated, UserDeleted } from '@herald/contracts';
-import { users, type Database } from '@herald/db';
+import { outbox, users, type Database } from '@herald/db';
 import { ApiError, violatedUniqueConstraint, type ErrorCode } from './errors';
 import type { Transaction } from './idempotency';
-import { appendToOutbox } from './outbox.repository';
+import { appendToOutbox, OUTBOX_CHANNEL, outboxRow } from './outbox.repository';
 
 /** A user as the api stores and returns it. */
 export interface User {
@@ -20,8 +20,12 @@ const TAKEN: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
   users_username_key: { code: 'username_taken', message: 'This username is taken.' },
 };
 
-/** Inserts the user and its UserCreated outbox row in the caller's transaction. */
-export async function createUser(tx: Transaction, user: User): Promise<void> {
+/**
+ * Inserts the user and its UserCreated outbox row, and wakes the relay, in one statement: atomic
+ * on its own, or part of the caller's transaction when given one. One round trip instead of four
+ * (insert, insert, notify, commit) is most of what a signup costs the api.
+ */
+export async function createUser(db: Database | Transaction, user: User): Promise<void> {
   const data = {
     userId: user.id,
     email: user.email,
@@ -29,15 +33,25 @@ export async function createUser(tx: Transaction, user: User): Promise<void> {
     fullName: user.fullName,
     createdAt: user.createdAt.toISOString(),
   };
-  const event = newEvent(UserCreated, data, undefined, user.createdAt);
+  const row = outboxRow(UserCreated, user.id, newEvent(UserCreated, data, undefined, user.createdAt));
   try {
-    await tx.insert(users).values(user);
+    await db.execute(sql`
+      with created as (
+        insert into ${users} (id, email, username, full_name, created_at)
+        values (${user.id}, ${user.email}, ${user.username}, ${user.fullName}, ${user.createdAt.toISOString()})
+        returning id
+      ), queued as (
+        insert into ${outbox} (event_id, topic, key, payload, headers)
+        select ${row.eventId}, ${row.topic}, ${row.key}, ${JSON.stringify(row.payload)}::jsonb, ${JSON.stringify(row.headers)}::jsonb
+        from created
+        returning id
+      )
+      select pg_notify(${OUTBOX_CHANNEL}, '') from queued`);
   } catch (error) {
     const taken = TAKEN[violatedUniqueConstraint(error) ?? ''];
     if (taken) throw new ApiError(taken.code, taken.message, { cause: error });
     throw error;
   }
-  await appendToOutbox(tx, UserCreated, user.id, event);
 }
 
 /** The user with this id, unless it does not exist or was deleted. */

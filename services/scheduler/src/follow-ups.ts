@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import {
   assertEvent,
   type EmailSent,
@@ -61,56 +61,32 @@ export async function onEmailSent(
   const { subjectId, template, sentAt } = event.data;
   if (template !== 'welcome') return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
   const dueAt = new Date(Date.parse(sentAt) + deps.followUpDelayMs);
-  return deps.store.transaction(async (tx) => {
-    // FOR SHARE: a deletion committing meanwhile waits for us, and its UserDeleted event (sent
-    // after it commits) then finds this follow-up to cancel. Either order ends with no follow-up.
-    const [user] = await tx.db
-      .select({
-        email: users.email,
-        username: users.username,
-        fullName: users.fullName,
-        deletedAt: users.deletedAt,
-      })
-      .from(users)
-      .where(eq(users.id, subjectId))
-      .for('share');
-    if (!user || user.deletedAt !== null)
-      return { outcome: 'skipped', subjectId, reason: 'user-gone' };
-    const followUp = assertEvent(FollowUpRequested, {
-      // occurredAt is when it falls due; the id is derived from the email event, so a redelivered
-      // EmailSent schedules the very same event and the email service sends it once.
-      ...newEvent(
-        FollowUpRequested,
-        {
-          userId: subjectId,
-          email: user.email,
-          username: user.username,
-          fullName: user.fullName,
-          dueAt: dueAt.toISOString(),
-        },
-        followUpOf(event),
-        dueAt,
-      ),
-      id: derivedEventId(`${event.id}/follow-up`),
-    });
-    const scheduleKey = followUpKey(subjectId);
-    const result = await tx.schedule({
-      scheduleKey,
-      topic: FollowUpRequested.name,
-      key: subjectId,
-      value: followUp,
-      headers: pickTraceHeaders(headers),
+  const [user] = await deps.store.db
+    .select({ email: users.email, username: users.username, fullName: users.fullName })
+    .from(users)
+    .where(and(eq(users.id, subjectId), isNull(users.deletedAt)));
+  if (!user) return { outcome: 'skipped', subjectId, reason: 'user-gone' };
+  const followUp = assertEvent(FollowUpRequested, {
+    // occurredAt is when it falls due; the id is derived from the email event, so a redelivered
+    // EmailSent schedules the very same event and the email service sends it once.
+    ...newEvent(
+      FollowUpRequested,
+      { userId: subjectId, email: user.email, username: user.username, fullName: user.fullName, dueAt: dueAt.toISOString() },
+      followUpOf(event),
       dueAt,
-    });
-    return {
-      outcome: 'scheduled',
-      subjectId,
-      scheduleKey,
-      dueAt,
-      eventId: followUp.id,
-      replaced: result.replaced,
-    };
+    ),
+    id: derivedEventId(`${event.id}/follow-up`),
   });
+  const scheduleKey = followUpKey(subjectId);
+  // Scheduled only while the user is still there, under a FOR SHARE lock on their row: a deletion
+  // committing meanwhile waits, and its UserDeleted event then finds this follow-up to cancel.
+  // Either order ends with no follow-up.
+  const result = await deps.store.schedule(
+    { scheduleKey, topic: FollowUpRequested.name, key: subjectId, value: followUp, headers: pickTraceHeaders(headers), dueAt },
+    subjectId,
+  );
+  if (!result) return { outcome: 'skipped', subjectId, reason: 'user-gone' };
+  return { outcome: 'scheduled', subjectId, scheduleKey, dueAt, eventId: followUp.id, replaced: result.replaced };
 }
 
 /** A user was deleted: cancel their pending follow-ups. Returns how many were cancelled. */

@@ -105,51 +105,31 @@ export class ScheduledMessagesStore {
 
   /**
    * Stores a message to publish at `dueAt`. A message pending under the same key is cancelled and
-   * the new one inserted, in one transaction, and dispatchers are notified when it commits.
+   * the new one inserted, in one transaction, and dispatchers are notified when it commits. One
+   * call of the `herald_schedule` function (migration 0004): a single round trip.
    */
-  async schedule(input: ScheduleInput): Promise<ScheduleResult> {
+  async schedule(input: ScheduleInput): Promise<ScheduleResult>;
+  /**
+   * With `activeUser`: the same, under a FOR SHARE lock on that user, or nothing (undefined) when
+   * the user is deleted or unknown. A deletion committing meanwhile waits for this call, so its
+   * cancellation always finds the row.
+   */
+  async schedule(input: ScheduleInput, activeUser: string): Promise<ScheduleResult | undefined>;
+  async schedule(input: ScheduleInput, activeUser?: string): Promise<ScheduleResult | undefined> {
     if (input.scheduleKey.length === 0) throw new RangeError('scheduleKey must not be empty');
     if (Number.isNaN(input.dueAt.getTime()))
       throw new RangeError(`dueAt of ${input.scheduleKey} is not a valid date`);
-    return this.#atomically(async (db) => {
-      const cancelled = await db
-        .update(scheduledMessages)
-        .set({ state: 'cancelled', cancelledAt: this.#clock.now() })
-        .where(and(eq(scheduledMessages.scheduleKey, input.scheduleKey), isPending))
-        .returning({ id: scheduledMessages.id });
-      // A concurrent schedule() of the same key may commit its row between our UPDATE and INSERT;
-      // then the INSERT conflicts on the partial unique index and takes that row over instead.
-      const [row] = await db
-        .insert(scheduledMessages)
-        .values({
-          scheduleKey: input.scheduleKey,
-          topic: input.topic,
-          messageKey: input.key,
-          value: input.value,
-          headers: { ...input.headers },
-          dueAt: input.dueAt,
-        })
-        .onConflictDoUpdate({
-          target: scheduledMessages.scheduleKey,
-          targetWhere: sql`state = 'pending'`,
-          set: {
-            topic: sql`excluded.topic`,
-            messageKey: sql`excluded.message_key`,
-            value: sql`excluded.value`,
-            headers: sql`excluded.headers`,
-            dueAt: sql`excluded.due_at`,
-            createdAt: sql`now()`,
-          },
-        })
-        // xmax is 0 for a freshly inserted row and set for one taken over by DO UPDATE.
-        .returning({ id: scheduledMessages.id, tookOver: sql<boolean>`xmax <> 0` });
-      if (!row) throw new Error(`scheduling ${input.scheduleKey} returned no row`);
-      // Delivered when the transaction commits; the payload lets a dispatcher ignore late rows.
-      await db.execute(
-        sql`select pg_notify(${SCHEDULER_CHANNEL}, ${String(input.dueAt.getTime())})`,
-      );
-      return { id: row.id, dueAt: input.dueAt, replaced: cancelled.length > 0 || row.tookOver };
-    });
+    const { rows } = await this.#db.execute<{ scheduled_id: string; replaced: boolean }>(sql`
+      select scheduled_id, replaced from herald_schedule(
+        ${input.scheduleKey}, ${input.topic}, ${input.key}, ${JSON.stringify(input.value)}::jsonb,
+        ${JSON.stringify({ ...input.headers })}::jsonb, ${input.dueAt.toISOString()}::timestamptz,
+        ${this.#clock.now().toISOString()}::timestamptz, ${activeUser ?? null}::uuid)`);
+    const [row] = rows;
+    if (!row) {
+      if (activeUser !== undefined) return undefined;
+      throw new Error(`scheduling ${input.scheduleKey} returned no row`);
+    }
+    return { id: BigInt(row.scheduled_id), dueAt: input.dueAt, replaced: row.replaced };
   }
 
   /** Cancels the message pending under `scheduleKey`; returns how many were cancelled (0 or 1). */
@@ -241,11 +221,6 @@ export class ScheduledMessagesStore {
       .where(and(isPending, inArray(scheduledMessages.id, [...ids])))
       .returning({ id: scheduledMessages.id });
     return rows.length;
-  }
-
-  async #atomically<T>(work: (db: DbExecutor) => Promise<T>): Promise<T> {
-    if (this.#inTransaction) return work(this.#db);
-    return this.#db.transaction((tx) => work(tx));
   }
 }
 
