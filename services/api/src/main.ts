@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   kafkaAdmin.connect().catch((error: unknown) => logger.warn({ err: error }, 'kafka not reachable yet'));
 
   const relay = new OutboxRelay({
-    db: database.db,
+    database,
     databaseUrl: env.DATABASE_URL,
     kafka,
     logger,

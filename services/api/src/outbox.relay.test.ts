@@ -21,7 +21,7 @@ describe('OutboxRelay', () => {
   let consumer: Consumer;
   const relays: OutboxRelay[] = [];
   const relay = (options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) => {
-    const created = new OutboxRelay({ db: database.db, databaseUrl: infra.databaseUrl, kafka, logger, batchSize: 50, ...options });
+    const created = new OutboxRelay({ database, databaseUrl: infra.databaseUrl, kafka, logger, batchSize: 50, ...options });
     relays.push(created);
     return created;
   };

@@ -1,15 +1,16 @@
-import { and, asc, count, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
+import { and, count, inArray, isNull } from 'drizzle-orm';
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@herald/contracts';
-import { outbox, type Database } from '@herald/db';
+import { outbox, type DatabaseHandle } from '@herald/db';
 import { sendTraced } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 
 export interface OutboxRelayOptions {
-  db: Database;
+  /** Its pool runs each round's transaction; its db the backlog count. */
+  database: DatabaseHandle;
   /** For the dedicated LISTEN connection (a pooled one would be returned and lose it). */
   databaseUrl: string;
   kafka: Kafka;
@@ -24,7 +25,16 @@ export interface OutboxRelayOptions {
 
 const TOPIC_NAMES = topics.map((t) => t.name);
 
-type Row = Pick<typeof outbox.$inferSelect, 'id' | 'topic' | 'key' | 'payload' | 'headers' | 'createdAt'>;
+/** A claimed row as the claim query returns it (bigint ids as strings, as pg gives them). */
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  key: string;
+  payload: unknown;
+  headers: Record<string, string>;
+  created_at: Date;
+  held: boolean;
+}
 
 /**
  * Publishes the transactional outbox to Kafka: unpublished rows in id order, in batches, with an
@@ -78,7 +88,7 @@ export class OutboxRelay {
 
   /** Rows written but not published yet (of Herald's topics: the rows the relay publishes). */
   async backlog(): Promise<number> {
-    const [row] = await this.options.db
+    const [row] = await this.options.database.db
       .select({ n: count() })
       .from(outbox)
       .where(and(isNull(outbox.publishedAt), inArray(outbox.topic, TOPIC_NAMES)));
@@ -88,49 +98,57 @@ export class OutboxRelay {
   /**
    * One round: claims up to a batch of unpublished rows, publishes them and marks them, in one
    * transaction. Returns how many it published; throws (leaving the rows unpublished) when Kafka
-   * or Postgres fail.
+   * or Postgres fail. Plain prepared statements on a pooled client: begin, claim, mark, commit.
    */
   async publishBatch(): Promise<number> {
     const producer = await this.connectedProducer();
-    return this.options.db.transaction(async (tx) => {
-      const claimed = await tx
-        .select({ id: outbox.id, topic: outbox.topic, key: outbox.key, payload: outbox.payload, headers: outbox.headers, createdAt: outbox.createdAt })
-        .from(outbox)
-        // A row for a topic Herald does not own would fail every batch it is in; it stays behind.
-        .where(and(isNull(outbox.publishedAt), inArray(outbox.topic, TOPIC_NAMES)))
-        .orderBy(asc(outbox.id))
-        .limit(this.batchSize)
-        .for('update', { skipLocked: true });
-      const last = claimed.at(-1);
-      if (!last) return 0;
+    const client = await this.options.database.pool.connect();
+    let released = false;
+    try {
+      await client.query('begin');
       // Unpublished rows below ours that we did not claim are held by another replica: our rows
       // of the same keys must wait for them, or those keys' events would go out of order.
-      const held = await tx
-        .selectDistinct({ key: outbox.key })
-        .from(outbox)
-        .where(
-          and(
-            isNull(outbox.publishedAt),
-            lt(outbox.id, last.id),
-            notInArray(outbox.id, claimed.map((r) => r.id)),
-            inArray(outbox.key, [...new Set(claimed.map((r) => r.key))]),
-          ),
-        );
-      const heldKeys = new Set(held.map((r) => r.key));
-      const rows = claimed.filter((r) => !heldKeys.has(r.key));
-      if (rows.length === 0) return 0;
-      await sendTraced(producer, { acks: -1, topicMessages: byTopic(rows) });
-      const sentAt = Date.now();
-      for (const row of rows) {
-        outboxPublished.inc({ topic: row.topic });
-        outboxPublishDelay.observe({ topic: row.topic }, Math.max(0, sentAt - row.createdAt.getTime()) / 1000);
+      // A row for a topic Herald does not own would fail every batch it is in; it stays behind.
+      const { rows: claimed } = await client.query<ClaimedRow>({
+        name: 'herald-outbox-claim',
+        text: `with claimed as (
+                 select id, topic, key, payload, headers, created_at from outbox
+                 where published_at is null and topic = any($1::text[])
+                 order by id limit $2
+                 for update skip locked)
+               select c.id, c.topic, c.key, c.payload, c.headers, c.created_at,
+                      exists (select 1 from outbox o
+                              where o.published_at is null and o.key = c.key and o.id < c.id
+                                and o.id not in (select id from claimed)) as held
+               from claimed c order by c.id`,
+        values: [TOPIC_NAMES, this.batchSize],
+      });
+      const rows = claimed.filter((r) => !r.held);
+      if (rows.length > 0) {
+        await sendTraced(producer, { acks: -1, topicMessages: byTopic(rows) });
+        const sentAt = Date.now();
+        for (const row of rows) {
+          outboxPublished.inc({ topic: row.topic });
+          outboxPublishDelay.observe({ topic: row.topic }, Math.max(0, sentAt - row.created_at.getTime()) / 1000);
+        }
+        await client.query({
+          name: 'herald-outbox-mark',
+          text: 'update outbox set published_at = now() where id = any($1::bigint[])',
+          values: [rows.map((r) => r.id)],
+        });
       }
-      await tx
-        .update(outbox)
-        .set({ publishedAt: sql`now()` })
-        .where(inArray(outbox.id, rows.map((r) => r.id)));
+      await client.query('commit');
       return rows.length;
-    });
+    } catch (error) {
+      // A connection that failed mid-transaction is not handed out again.
+      await client.query('rollback').catch(() => {
+        released = true;
+        client.release(true);
+      });
+      throw error;
+    } finally {
+      if (!released) client.release();
+    }
   }
 
   /** Stops: finishes the round in flight (waiting at most `timeoutMs`), then disconnects. */
@@ -238,7 +256,7 @@ export class OutboxRelay {
 }
 
 /** Kafka messages grouped by topic, each topic's messages in id order. */
-function byTopic(rows: readonly Row[]): TopicMessages[] {
+function byTopic(rows: readonly ClaimedRow[]): TopicMessages[] {
   const topics = new Map<string, Message[]>();
   for (const row of rows) {
     const messages = topics.get(row.topic) ?? [];
