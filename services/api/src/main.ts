@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     logger,
     batchSize: env.OUTBOX_BATCH_SIZE,
     pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+    lingerMs: env.OUTBOX_LINGER_MS,
   });
   outboxBacklogGauge(() => relay.backlog());
   const projector = new TimelineProjector({

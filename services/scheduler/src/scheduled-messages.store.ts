@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, lte, min, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, min, sql, type SQL } from 'drizzle-orm';
 import { scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
@@ -74,6 +74,9 @@ const columns = {
 
 const isPending = eq(scheduledMessages.state, 'pending');
 
+/** A claimed row as the claim statement returns it (JSON: the id as text, the due time as a string). */
+type ClaimedRow = Omit<ScheduledMessage, 'id' | 'dueAt'> & { id: string; dueAt: string };
+
 /**
  * Durable delayed messages in the `scheduled_messages` table: schedule, replace and cancel by key,
  * and the claim-publish-mark cycle of the dispatcher. At most one row per key is pending (the
@@ -148,25 +151,47 @@ export class ScheduledMessagesStore {
    * another dispatcher holds. Only inside `transaction()`: the locks last until it ends.
    */
   async claimDue(now: Date, limit: number, filter: ClaimFilter = {}): Promise<ScheduledMessage[]> {
+    return (await this.claimBatch(now, limit, filter)).rows;
+  }
+
+  /**
+   * `claimDue`, plus the due time of the earliest pending row it did not claim (null when there is
+   * none), in the same statement: a dispatcher learns when to look again without another query.
+   * That time is `now` or earlier when another dispatcher holds a due row.
+   */
+  async claimBatch(now: Date, limit: number, filter: ClaimFilter = {}): Promise<{ rows: ScheduledMessage[]; next: Date | null }> {
     if (!this.#inTransaction)
       throw new Error('claimDue must run inside ScheduledMessagesStore.transaction()');
-    return this.#db
-      .select(columns)
-      .from(scheduledMessages)
-      .where(and(isPending, lte(scheduledMessages.dueAt, now), ...filterConditions(filter)))
-      .orderBy(asc(scheduledMessages.dueAt), asc(scheduledMessages.id))
-      .limit(limit)
-      .for('update', { skipLocked: true });
+    const conditions = filterConditions(filter);
+    const where = sql.join([sql`state = 'pending'`, ...conditions], sql` and `);
+    const { rows } = await this.#db.execute<{ claimed: ClaimedRow[]; next: string | null }>(sql`
+      with claimed as (
+        select id, schedule_key, topic, message_key, value, headers, due_at from ${scheduledMessages}
+        where ${where} and due_at <= ${now.toISOString()}::timestamptz
+        order by due_at, id limit ${limit}
+        for update skip locked)
+      select
+        (select coalesce(json_agg(json_build_object(
+           'id', id::text, 'scheduleKey', schedule_key, 'topic', topic, 'key', message_key,
+           'value', value, 'headers', headers, 'dueAt', due_at) order by due_at, id), '[]'::json)
+         from claimed) as claimed,
+        (select min(due_at) from ${scheduledMessages}
+         where ${where} and id not in (select id from claimed)) as next`);
+    const [result] = rows;
+    return {
+      rows: (result?.claimed ?? []).map((r) => ({ ...r, id: BigInt(r.id), dueAt: new Date(r.dueAt) })),
+      next: result?.next ? new Date(result.next) : null,
+    };
   }
 
   /** Marks pending rows dispatched at `at`; returns how many were. */
   async markDispatched(ids: readonly bigint[], at: Date): Promise<number> {
-    return this.#finish(ids, { state: 'dispatched', dispatchedAt: at });
+    return this.#finish(ids, sql`state = 'dispatched', dispatched_at = ${at.toISOString()}::timestamptz`);
   }
 
   /** Marks pending rows cancelled at `at` (the dispatcher's answer to a row it must not publish). */
   async markCancelled(ids: readonly bigint[], at: Date): Promise<number> {
-    return this.#finish(ids, { state: 'cancelled', cancelledAt: at });
+    return this.#finish(ids, sql`state = 'cancelled', cancelled_at = ${at.toISOString()}::timestamptz`);
   }
 
   /** Due time of the earliest pending row, or null when none is pending. */
@@ -210,18 +235,14 @@ export class ScheduledMessagesStore {
     return rows.length;
   }
 
-  async #finish(
-    ids: readonly bigint[],
-    change: { state: 'dispatched'; dispatchedAt: Date } | { state: 'cancelled'; cancelledAt: Date },
-  ): Promise<number> {
+  async #finish(ids: readonly bigint[], change: SQL): Promise<number> {
     if (ids.length === 0) return 0;
-    const rows = await this.#db
-      .update(scheduledMessages)
-      .set(change)
-      .where(and(isPending, inArray(scheduledMessages.id, [...ids])))
-      .returning({ id: scheduledMessages.id });
-    return rows.length;
+    const result = await this.#db.execute(sql`
+      update ${scheduledMessages} set ${change}
+      where state = 'pending' and id = any(${sql.param(ids.map(String))}::bigint[])`);
+    return result.rowCount ?? 0;
   }
+
 }
 
 function filterConditions(filter: ClaimFilter): SQL[] {

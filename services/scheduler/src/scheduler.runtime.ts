@@ -22,6 +22,7 @@ export interface SchedulerRuntimeOptions {
     Env,
     | 'DISPATCH_BATCH_SIZE'
     | 'DISPATCH_MAX_IDLE_MS'
+    | 'DISPATCH_LINGER_MS'
     | 'CLEANUP_CRON'
     | 'PROCESSED_EVENTS_RETENTION_MS'
     | 'IDEMPOTENCY_KEY_RETENTION_MS'
@@ -64,6 +65,7 @@ export class SchedulerRuntime {
       clock,
       batchSize: options.env.DISPATCH_BATCH_SIZE,
       maxIdleMs: options.env.DISPATCH_MAX_IDLE_MS,
+      lingerMs: options.env.DISPATCH_LINGER_MS,
       onDispatched: (rows, latenessMs) => {
         recordDispatched(rows, latenessMs);
         options.onDispatched?.(rows, latenessMs);
