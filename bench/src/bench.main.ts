@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DATABASE_URL, INFRA, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
+import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
 import { SlackSink } from './sinks/slack.sink.ts';
@@ -175,6 +175,7 @@ async function main(): Promise<void> {
   } finally {
     await sinks.smtp.stop();
     await sinks.slack.stop();
+    await deleteRunTopics(runId);
   }
   const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
   const meta: Meta = {

@@ -1,7 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import kafkajs from 'kafkajs';
 import pg from 'pg';
+
+const { Kafka, logLevel } = kafkajs;
 
 /** Where the shared native stack listens (tools/stack/src/endpoints.ts). */
 export const INFRA = {
@@ -79,4 +82,24 @@ export function listenerPid(port: number): number | undefined {
   const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout;
   const match = /pid=(\d+)/.exec(out ?? '');
   return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Deletes the topics a run's consumer groups made (`bench-<runId>-<service>.<topic>.retry.*`,
+ * `.redrive`, `.dlq`): every run makes new groups, and a dev broker that keeps them all piles up
+ * thousands of partitions and starts slowly. A failure is reported, not thrown.
+ */
+export async function deleteRunTopics(runId: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'herald-bench-cleanup', brokers: [INFRA.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const names = (await admin.listTopics()).filter((name) => name.startsWith(`bench-${runId}-`));
+    for (let i = 0; i < names.length; i += 100) {
+      await admin.deleteTopics({ topics: names.slice(i, i + 100), timeout: 30_000 });
+    }
+  } catch (error) {
+    process.stderr.write(`bench: topics of run ${runId} not deleted: ${error instanceof Error ? error.message : String(error)}\n`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

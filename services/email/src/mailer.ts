@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { HeraldError } from '@herald/contracts';
 import { inSpan, SpanKind } from '@herald/telemetry';
+import { composeEmail, senderOf, type Sender } from './compose';
 import type { RenderedEmail } from './templates';
 
 export interface OutgoingEmail extends RenderedEmail {
@@ -43,12 +44,15 @@ export class Mailer {
   private transport: Transporter<SMTPPool.SentMessageInfo>;
   /** The SMTP server, as span attributes (parsed once, not per message). */
   private readonly serverAttributes: { 'server.address': string; 'server.port': number };
+  /** MAIL_FROM, parsed and encoded once. */
+  private readonly sender: Sender;
 
   constructor(
     private readonly smtpUrl: string,
     private readonly from: string,
     private readonly poolSize: number,
   ) {
+    this.sender = senderOf(from);
     this.transport = this.createTransport();
     const server = new URL(smtpUrl);
     this.serverAttributes = {
@@ -90,14 +94,12 @@ export class Mailer {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const info = await this.transport.sendMail({
-        from: this.from,
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-        html: email.html,
-        messageId: email.messageId,
-      });
+      const raw = composeEmail(email, this.sender);
+      const info = await this.transport.sendMail(
+        raw === undefined
+          ? { from: this.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId }
+          : { envelope: { from: this.sender.address, to: [email.to] }, raw },
+      );
       if (info.rejected.length > 0) {
         throw new SmtpError('SMTP_RECIPIENT_REJECTED', `SMTP rejected ${info.rejected.join(', ')}`, false);
       }
