@@ -188,14 +188,18 @@ export class ConsumerRunner {
     return `${this.options.groupId}.${registration.topic.name}.redrive`;
   }
 
-  /** The retry, redrive and dead-letter topics this group needs, with their partition counts. */
+  /**
+   * The retry, redrive and dead-letter topics this group needs, with their partition counts: one
+   * each. Every partition a group reads costs it on every fetch, full or empty (kafkajs decodes
+   * and dispatches each; about 0.04 ms a partition a fetch here), and a group reads every retry
+   * tier of every handler: with six partitions apiece the scheduler's fetches carried 168
+   * partitions, 144 of them retry topics that are nearly always empty. Failures are the
+   * exception, their backoff paces them, and one partition of a tier is read in due order.
+   */
   ownTopics(): { name: string; partitions: number }[] {
     return this.registrations.flatMap((r) => [
-      ...retryTiers(r.policy).map((tier) => ({
-        name: retryTopicName(this.options.groupId, r.topic.name, tier),
-        partitions: r.topic.partitions,
-      })),
-      { name: this.redriveTopic(r), partitions: r.topic.partitions },
+      ...retryTiers(r.policy).map((tier) => ({ name: retryTopicName(this.options.groupId, r.topic.name, tier), partitions: 1 })),
+      { name: this.redriveTopic(r), partitions: 1 },
       { name: deadLetterTopicName(this.options.groupId, r.topic.name), partitions: 1 },
     ]);
   }
@@ -293,16 +297,57 @@ export class ConsumerRunner {
     await payload.commitOffsetsIfNecessary();
   }
 
-  /**
-   * A batch of a source topic: messages of different keys are handled concurrently (up to
-   * `concurrency`), those of one key in offset order. The offset committed is the end of the
-   * longest run of handled messages from the batch's start, so a stop or a crash mid-batch
-   * redelivers what was not finished (and the processed mark skips what was).
-   */
+  /** A batch of a source topic: every message, handled concurrently by key. */
   private async onSourceBatch(payload: EachBatchPayload, route: Route): Promise<void> {
+    const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
+    await this.handleConcurrently(payload, route, fetched);
+  }
+
+  /**
+   * A batch of a retry or redrive topic: the messages due now are handled as a source batch's
+   * are; the first one not due yet pauses the partition and seeks back to it, to come back when
+   * it is due (a tier has one delay, so those after it are not due either).
+   */
+  private async onRetryBatch(payload: EachBatchPayload, route: Route): Promise<void> {
     const { batch } = payload;
+    const now = this.now();
     const fetched = batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
-    const lanes = new Map<string, typeof fetched>();
+    const firstWaiting = fetched.findIndex((f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now);
+    const due = firstWaiting < 0 ? fetched : fetched.slice(0, firstWaiting);
+    if (due.length > 0) await this.handleConcurrently(payload, route, due);
+    const waiting = fetched[firstWaiting];
+    if (!waiting || !payload.isRunning() || payload.isStale()) return;
+    // Not due yet: stop fetching this partition, come back to this very offset when it is.
+    const wait = (intHeader(waiting.headers, RetryHeaders.notBefore) ?? now) - this.now();
+    const resume = payload.pause();
+    this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: waiting.message.offset });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      resume();
+    }, Math.max(0, wait));
+    this.timers.add(timer);
+    recordOutcome(this.options.groupId, {
+      handler: route.registration.name,
+      topic: batch.topic,
+      outcome: 'deferred',
+      attempt: intHeader(waiting.headers, RetryHeaders.attempt) ?? 1,
+      durationMs: 0,
+    });
+  }
+
+  /**
+   * Handles messages of one partition's batch: those of different keys concurrently (up to
+   * `concurrency`), those of one key in offset order. The offset resolved is the end of the
+   * longest run of handled messages from the start, so a stop or a crash mid-batch redelivers
+   * what was not finished (and the processed mark skips what was).
+   */
+  private async handleConcurrently(
+    payload: EachBatchPayload,
+    route: Route,
+    fetched: readonly { message: KafkaMessage; headers: Record<string, string> }[],
+  ): Promise<void> {
+    const { batch } = payload;
+    const lanes = new Map<string, { message: KafkaMessage; headers: Record<string, string> }[]>();
     for (const item of fetched) {
       // Keyless messages have no order to keep: each is a lane of its own.
       const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
@@ -320,7 +365,7 @@ export class ConsumerRunner {
       }
     });
     let last: string | undefined;
-    for (const message of batch.messages) {
+    for (const { message } of fetched) {
       if (!done.has(message.offset)) break;
       last = message.offset;
     }
@@ -333,41 +378,6 @@ export class ConsumerRunner {
     if (failures.length > 0) throw failures[0] as Error;
   }
 
-  /**
-   * A batch of a retry or redrive topic, in order: a message not due yet pauses the partition
-   * and seeks back to it, to come back when it is due.
-   */
-  private async onRetryBatch(payload: EachBatchPayload, route: Route): Promise<void> {
-    const { batch } = payload;
-    for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      const headers = stringHeaders(message.headers);
-      const notBefore = intHeader(headers, RetryHeaders.notBefore);
-      const wait = notBefore === undefined ? 0 : notBefore - this.now();
-      if (wait > 0) {
-        // Not due yet: stop fetching this partition, come back to this very offset when it is.
-        const resume = payload.pause();
-        this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          resume();
-        }, wait);
-        this.timers.add(timer);
-        recordOutcome(this.options.groupId, {
-          handler: route.registration.name,
-          topic: batch.topic,
-          outcome: 'deferred',
-          attempt: intHeader(headers, RetryHeaders.attempt) ?? 1,
-          durationMs: 0,
-        });
-        break;
-      }
-      await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers });
-      payload.resolveOffset(message.offset);
-      recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(message.offset) + 1));
-      await payload.heartbeat();
-    }
-  }
 
   /**
    * Handles one message inside a `process <topic>` CONSUMER span whose parent is the context
