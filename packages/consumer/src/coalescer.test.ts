@@ -38,4 +38,27 @@ describe('Coalescer', () => {
     });
     await expect(coalescer.add('a')).rejects.toThrow('synchronous');
   });
+
+  it('with a linger, gathers what is added until it passes after the first item', async () => {
+    jest.useFakeTimers();
+    try {
+      const flushed: number[][] = [];
+      const coalescer = new Coalescer<number>(async (items) => {
+        flushed.push(items);
+      }, 500, 10);
+      const first = coalescer.add(1);
+      jest.advanceTimersByTime(4);
+      const second = coalescer.add(2);
+      jest.advanceTimersByTime(5);
+      expect(flushed).toEqual([]);
+      jest.advanceTimersByTime(1);
+      await Promise.all([first, second]);
+      const third = coalescer.add(3);
+      jest.advanceTimersByTime(10);
+      await third;
+      expect(flushed).toEqual([[1, 2], [3]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -1,17 +1,23 @@
 /**
- * Gathers what concurrent callers add within one turn of the event loop and hands it to `flush`
- * in one go: a Kafka send or a database write for many messages at once instead of one each
- * (kafkajs has no linger of its own). Each caller's promise settles with the flush that carried
- * its item, so a caller still waits for its own effect before going on.
+ * Gathers what concurrent callers add within `lingerMs` of the first of them (0: within one turn
+ * of the event loop) and hands it to `flush` in one go: a Kafka send or a database write for many
+ * messages at once instead of one each (kafkajs has no linger of its own). Each caller's promise
+ * settles with the flush that carried its item, so a caller still waits for its own effect before
+ * going on.
  */
 export class Coalescer<T> {
   private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
 
-  /** @param maxItems a flush starts at once when this many are waiting */
+  /**
+   * @param maxItems a flush starts at once when this many are waiting
+   * @param lingerMs how long the first item waits for others
+   */
   constructor(
     private readonly flush: (items: T[]) => Promise<void>,
     private readonly maxItems = 500,
+    private readonly lingerMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
@@ -20,13 +26,15 @@ export class Coalescer<T> {
       if (this.pending.length >= this.maxItems) this.flushNow();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flushNow());
+        if (this.lingerMs > 0) this.timer = setTimeout(() => this.flushNow(), this.lingerMs);
+        else setImmediate(() => this.flushNow());
       }
     });
   }
 
   private flushNow(): void {
     this.scheduled = false;
+    clearTimeout(this.timer);
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

@@ -63,6 +63,11 @@ export interface ConsumerRunnerOptions {
    * always handled one after the other, in offset order; only different keys overlap.
    */
   concurrency?: number;
+  /**
+   * How long the events and the processed mark of a handled message wait for those of the others
+   * being handled, to go out in one Kafka request and one statement; default 5 ms.
+   */
+  lingerMs?: number;
   /** Clock and randomness, injectable for tests. */
   now?: () => number;
   random?: () => number;
@@ -158,12 +163,15 @@ export class ConsumerRunner {
   private readonly now: () => number;
   private readonly random: () => number;
   private joined: () => boolean = () => false;
-  private readonly sends = new Coalescer((items: { topic: string; message: Message }[][]) => this.sendTogether(items));
-  private readonly marks = new Coalescer((items: { eventId: string; outcome: string }[]) => this.markTogether(items));
+  private readonly sends: Coalescer<{ topic: string; message: Message }[]>;
+  private readonly marks: Coalescer<{ eventId: string; outcome: string }>;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    const linger = options.lingerMs ?? 5;
+    this.sends = new Coalescer((items) => this.sendTogether(items), 500, linger);
+    this.marks = new Coalescer((items) => this.markTogether(items), 500, linger);
   }
 
   /** Adds a handler; one per topic in a group. Call before start(). */

@@ -98,7 +98,8 @@ export class Mailer {
       const info = await this.transport.sendMail(
         raw === undefined
           ? { from: this.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId }
-          : { envelope: { from: this.sender.address, to: [email.to] }, raw },
+          : // The Message-ID is in the raw message; given here too, nodemailer does not make one of its own.
+            { envelope: { from: this.sender.address, to: [email.to] }, raw, messageId: email.messageId },
       );
       if (info.rejected.length > 0) {
         throw new SmtpError('SMTP_RECIPIENT_REJECTED', `SMTP rejected ${info.rejected.join(', ')}`, false);
