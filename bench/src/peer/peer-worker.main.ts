@@ -22,8 +22,8 @@ function escapeSlack(text: string): string {
 
 function emailProcessor(): (job: Job<SignupJob>) => Promise<void> {
   const smtp = new URL(settings.smtpUrl);
-  // The same pool as Herald's email service by default (SMTP_POOL_SIZE 5).
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: 5, host: smtp.hostname, port: Number(smtp.port || 25), secure: false });
+  // The same pool as Herald's email service by default (SMTP_POOL_SIZE 10).
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: 10, host: smtp.hostname, port: Number(smtp.port || 25), secure: false });
   const followUps = new Queue<SignupJob>(QUEUES.email, {
     connection,
     prefix: settings.prefix,

@@ -7,7 +7,7 @@ describe('scheduler env', () => {
     expect(env).toMatchObject({
       FOLLOW_UP_DELAY: 'P3D',
       FOLLOW_UP_DELAY_MS: 3 * 86_400_000,
-      DISPATCH_BATCH_SIZE: 500,
+      DISPATCH_BATCH_SIZE: 2000,
       DISPATCH_MAX_IDLE_MS: 30_000,
       DISPATCH_LINGER_MS: 20,
       PROCESSED_EVENTS_RETENTION_MS: 7 * 86_400_000,

@@ -26,7 +26,7 @@ export const EnvSchema = Type.Object({
   /** ISO-8601 duration from the welcome email to its follow-up (P3D; PT30S for a demo). */
   FOLLOW_UP_DELAY: Type.String({ minLength: 2, default: 'P3D' }),
   /** Scheduled messages claimed and published per transaction. */
-  DISPATCH_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  DISPATCH_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
   /**
    * Shortest time between two dispatch rounds while rows trickle in: rows falling due meanwhile
    * go out together in the next round. 0 starts a round for every due time.
