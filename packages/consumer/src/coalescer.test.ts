@@ -1,4 +1,4 @@
-import { Coalescer } from './coalescer';
+import { Coalescer, LookupCoalescer } from './coalescer';
 
 describe('Coalescer', () => {
   it('hands what is added in one turn to one flush, and settles every caller with it', async () => {
@@ -60,5 +60,28 @@ describe('Coalescer', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('LookupCoalescer', () => {
+  it('asks once for the keys of concurrent callers and answers each with its own', async () => {
+    const asked: string[][] = [];
+    const lookup = new LookupCoalescer<string>(async (keys) => {
+      asked.push(keys);
+      return new Set(keys.filter((k) => k.startsWith('seen')));
+    });
+    const [a, b, none] = await Promise.all([lookup.ask(['seen-1', 'new-1']), lookup.ask(['new-2', 'seen-2', 'seen-1']), lookup.ask([])]);
+    expect(asked).toEqual([['seen-1', 'new-1', 'new-2', 'seen-2']]);
+    expect([...a]).toEqual(['seen-1']);
+    expect([...b].sort()).toEqual(['seen-1', 'seen-2']);
+    expect(none.size).toBe(0);
+  });
+
+  it('rejects every caller of a failed lookup', async () => {
+    const lookup = new LookupCoalescer<string>(async () => {
+      throw new Error('database down');
+    });
+    const results = await Promise.allSettled([lookup.ask(['a']), lookup.ask(['b'])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });

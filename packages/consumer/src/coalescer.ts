@@ -50,3 +50,42 @@ export class Coalescer<T> {
     );
   }
 }
+
+/**
+ * A Coalescer for lookups: the keys that concurrent callers ask about within one turn of the event
+ * loop go to `lookup` in one go (one query for the batches of all the partitions a fetch
+ * returned, instead of one each), and each caller gets the found keys among its own.
+ */
+export class LookupCoalescer<K> {
+  private pending: { keys: readonly K[]; resolve: (found: Set<K>) => void; reject: (error: unknown) => void }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly lookup: (keys: K[]) => Promise<Set<K>>) {}
+
+  ask(keys: readonly K[]): Promise<Set<K>> {
+    if (keys.length === 0) return Promise.resolve(new Set());
+    return new Promise<Set<K>>((resolve, reject) => {
+      this.pending.push({ keys, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.run());
+      }
+    });
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    let looking: Promise<Set<K>>;
+    try {
+      looking = this.lookup([...new Set(batch.flatMap((b) => b.keys))]);
+    } catch (error) {
+      looking = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    looking.then(
+      (found) => batch.forEach((b) => b.resolve(new Set(b.keys.filter((key) => found.has(key))))),
+      (error: unknown) => batch.forEach((b) => b.reject(error)),
+    );
+  }
+}

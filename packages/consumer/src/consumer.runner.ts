@@ -22,7 +22,7 @@ import {
   traceHeaders,
   type Span,
 } from '@herald/telemetry';
-import { Coalescer } from './coalescer';
+import { Coalescer, LookupCoalescer } from './coalescer';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -165,6 +165,7 @@ export class ConsumerRunner {
   private joined: () => boolean = () => false;
   private readonly sends: Coalescer<{ topic: string; message: Message }[]>;
   private readonly marks: Coalescer<{ eventId: string; outcome: string }>;
+  private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -665,9 +666,15 @@ export class ConsumerRunner {
     return (await this.handledOf([eventId])).has(eventId);
   }
 
-  /** The events among `eventIds` that this group has handled (processed_events, outcome handled). */
-  private async handledOf(eventIds: readonly string[]): Promise<Set<string>> {
-    if (eventIds.length === 0) return new Set();
+  /**
+   * The events among `eventIds` that this group has handled (processed_events, outcome handled),
+   * asked together with those of the other batches starting at the same moment.
+   */
+  private handledOf(eventIds: readonly string[]): Promise<Set<string>> {
+    return this.handled.ask(eventIds);
+  }
+
+  private async lookUpHandled(eventIds: readonly string[]): Promise<Set<string>> {
     // Plain prepared statements on the hot path: parsed once per connection, no query builder.
     const { rows } = await this.options.database.pool.query<{ event_id: string }>({
       name: 'herald-processed-handled-of',
