@@ -201,8 +201,9 @@ export class ConsumerRunner {
    * The retry, redrive and dead-letter topics this group needs, with their partition counts: one
    * each. Every partition a group reads costs it on every fetch, full or empty (kafkajs decodes
    * and dispatches each; about 0.04 ms a partition a fetch here), and a group reads every retry
-   * tier of every handler: with six partitions apiece the scheduler's fetches carried 168
-   * partitions, 144 of them retry topics that are nearly always empty. Failures are the
+   * tier of every handler: with six partitions apiece and the default policy (seven tiers), the
+   * scheduler's fetches carried 216 partitions, 192 of them retry and redrive partitions that are
+   * nearly always empty (now 56, 32 of them). Failures are the
    * exception, their backoff paces them, and one partition of a tier is read in due order.
    */
   ownTopics(): { name: string; partitions: number }[] {
