@@ -43,9 +43,6 @@ import { recordLag, recordOutcome } from './metrics';
 /** An event id as the contracts define it; other header values are not asked about. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** How often handled offsets are committed (and on stop). */
-const COMMIT_INTERVAL_MS = 1000;
-
 /** Largest stack kept in a dead letter, in characters. */
 const MAX_STACK = 4000;
 const MAX_ERROR_MESSAGE = 2000;
@@ -166,9 +163,6 @@ export class ConsumerRunner {
   private readonly now: () => number;
   private readonly random: () => number;
   private joined: () => boolean = () => false;
-  /** The batches being handled (stop() waits for them), and kafkajs' view of what to commit. */
-  private readonly batches = new Set<Promise<void>>();
-  private uncommitted: (() => ReturnType<EachBatchPayload['uncommittedOffsets']>) | undefined;
   private readonly sends: Coalescer<{ topic: string; message: Message }[]>;
   private readonly marks: Coalescer<{ eventId: string; outcome: string }>;
   private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
@@ -265,12 +259,6 @@ export class ConsumerRunner {
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatchAutoResolve: false,
-      // kafkajs commits after every batch when autoCommit is on: an OffsetCommit request (and a
-      // write to __consumer_offsets) per partition batch, tens a second per group under load.
-      // Herald commits what it handled at most once a second, and on stop. A crash redelivers
-      // at most that second's messages, which the processed-events records skip.
-      autoCommit: false,
-      autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatch: (payload) => this.onBatch(payload),
     });
     for (const seek of seeks) consumer.seek(seek);
@@ -307,40 +295,15 @@ export class ConsumerRunner {
     this.stopping.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const consumer = this.consumer;
-    if (consumer) {
-      // No new batch starts, those running finish their message, and what was handled is
-      // committed before leaving (kafkajs commits nothing on stop with autoCommit off).
-      if (this.uncommitted) {
-        // Only once run() has started (kafkajs refuses to pause before).
-        consumer.pause([...this.routes.keys()].map((topic) => ({ topic })));
-      }
-      await Promise.allSettled([...this.batches]);
-      const offsets = this.uncommitted?.().topics.flatMap(({ topic, partitions }) =>
-        partitions.map(({ partition, offset }) => ({ topic, partition, offset })),
-      );
-      if (offsets && offsets.length > 0) {
-        await consumer.commitOffsets(offsets).catch((error: unknown) => {
-          this.options.logger.warn({ err: error }, 'offsets not committed on stop; the processed records skip what is redelivered');
-        });
-      }
-      await consumer.disconnect();
-    }
+    await this.consumer?.disconnect();
     await this.producer?.disconnect();
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const route = this.routes.get(payload.batch.topic);
     if (!route) return;
-    this.uncommitted = () => payload.uncommittedOffsets();
-    const handling = route.kind === 'retry' ? this.onRetryBatch(payload, route) : this.onSourceBatch(payload, route);
-    this.batches.add(handling);
-    try {
-      await handling;
-    } finally {
-      this.batches.delete(handling);
-    }
-    // At most once every COMMIT_INTERVAL_MS (autoCommitInterval), whatever the batch.
+    if (route.kind === 'retry') await this.onRetryBatch(payload, route);
+    else await this.onSourceBatch(payload, route);
     await payload.commitOffsetsIfNecessary();
   }
 
@@ -402,7 +365,7 @@ export class ConsumerRunner {
     }
     const dedupe = await this.handledAmong(fetched.map((f) => f.headers));
     const done = new Set<string>();
-    const running = () => payload.isRunning() && !payload.isStale() && !this.stopping.signal.aborted;
+    const running = () => payload.isRunning() && !payload.isStale();
     const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
       for (const { message, headers } of lane) {
         if (!running()) return;
