@@ -5,23 +5,24 @@
  * settles with the flush that carried its item, so a caller still waits for its own effect before
  * going on.
  */
-export class Coalescer<T> {
-  private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+export class Coalescer<T, R = void> {
+  private pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
   /**
+   * @param flush handles the items together; every caller whose item it carried gets its result
    * @param maxItems a flush starts at once when this many are waiting
    * @param lingerMs how long the first item waits for others
    */
   constructor(
-    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly flush: (items: T[]) => Promise<R>,
     private readonly maxItems = 500,
     private readonly lingerMs = 0,
   ) {}
 
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.maxItems) this.flushNow();
       else if (!this.scheduled) {
@@ -38,14 +39,14 @@ export class Coalescer<T> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let flushing: Promise<void>;
+    let flushing: Promise<R>;
     try {
       flushing = this.flush(batch.map((b) => b.item));
     } catch (error) {
       flushing = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     flushing.then(
-      () => batch.forEach((b) => b.resolve()),
+      (result) => batch.forEach((b) => b.resolve(result)),
       (error: unknown) => batch.forEach((b) => b.reject(error)),
     );
   }
@@ -57,35 +58,15 @@ export class Coalescer<T> {
  * returned, instead of one each), and each caller gets the found keys among its own.
  */
 export class LookupCoalescer<K> {
-  private pending: { keys: readonly K[]; resolve: (found: Set<K>) => void; reject: (error: unknown) => void }[] = [];
-  private scheduled = false;
+  private readonly asks: Coalescer<readonly K[], Set<K>>;
 
-  constructor(private readonly lookup: (keys: K[]) => Promise<Set<K>>) {}
-
-  ask(keys: readonly K[]): Promise<Set<K>> {
-    if (keys.length === 0) return Promise.resolve(new Set());
-    return new Promise<Set<K>>((resolve, reject) => {
-      this.pending.push({ keys, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.run());
-      }
-    });
+  constructor(lookup: (keys: K[]) => Promise<Set<K>>) {
+    this.asks = new Coalescer((lists) => lookup([...new Set(lists.flat())]), Number.POSITIVE_INFINITY);
   }
 
-  private run(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    let looking: Promise<Set<K>>;
-    try {
-      looking = this.lookup([...new Set(batch.flatMap((b) => b.keys))]);
-    } catch (error) {
-      looking = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    looking.then(
-      (found) => batch.forEach((b) => b.resolve(new Set(b.keys.filter((key) => found.has(key))))),
-      (error: unknown) => batch.forEach((b) => b.reject(error)),
-    );
+  async ask(keys: readonly K[]): Promise<Set<K>> {
+    if (keys.length === 0) return new Set();
+    const found = await this.asks.add(keys);
+    return new Set(keys.filter((key) => found.has(key)));
   }
 }

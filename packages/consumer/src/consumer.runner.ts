@@ -105,6 +105,12 @@ interface BatchDedupe {
   handled: Set<string>;
 }
 
+/** A fetched message with its headers as strings (parsed once). */
+interface Fetched {
+  message: KafkaMessage;
+  headers: Record<string, string>;
+}
+
 /** A message as fetched: where it was read, its headers as strings, and what its batch knows. */
 interface Incoming {
   route: Route;
@@ -165,6 +171,10 @@ export class ConsumerRunner {
   private joined: () => boolean = () => false;
   private readonly sends: Coalescer<{ topic: string; message: Message }[]>;
   private readonly marks: Coalescer<{ eventId: string; outcome: string }>;
+  /**
+   * Which of some events this group has handled (processed_events, outcome handled), asked
+   * together with those of the other batches starting at the same moment.
+   */
   private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
 
   constructor(private readonly options: ConsumerRunnerOptions) {
@@ -302,15 +312,10 @@ export class ConsumerRunner {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const route = this.routes.get(payload.batch.topic);
     if (!route) return;
-    if (route.kind === 'retry') await this.onRetryBatch(payload, route);
-    else await this.onSourceBatch(payload, route);
-    await payload.commitOffsetsIfNecessary();
-  }
-
-  /** A batch of a source topic: every message, handled concurrently by key. */
-  private async onSourceBatch(payload: EachBatchPayload, route: Route): Promise<void> {
     const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
-    await this.handleConcurrently(payload, route, fetched);
+    if (route.kind === 'retry') await this.onRetryBatch(payload, route, fetched);
+    else await this.handleConcurrently(payload, route, fetched);
+    await payload.commitOffsetsIfNecessary();
   }
 
   /**
@@ -318,10 +323,9 @@ export class ConsumerRunner {
    * are; the first one not due yet pauses the partition and seeks back to it, to come back when
    * it is due (a tier has one delay, so those after it are not due either).
    */
-  private async onRetryBatch(payload: EachBatchPayload, route: Route): Promise<void> {
+  private async onRetryBatch(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
     const { batch } = payload;
     const now = this.now();
-    const fetched = batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
     const firstWaiting = fetched.findIndex((f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now);
     const due = firstWaiting < 0 ? fetched : fetched.slice(0, firstWaiting);
     if (due.length > 0) await this.handleConcurrently(payload, route, due);
@@ -354,10 +358,10 @@ export class ConsumerRunner {
   private async handleConcurrently(
     payload: EachBatchPayload,
     route: Route,
-    fetched: readonly { message: KafkaMessage; headers: Record<string, string> }[],
+    fetched: readonly Fetched[],
   ): Promise<void> {
     const { batch } = payload;
-    const lanes = new Map<string, { message: KafkaMessage; headers: Record<string, string> }[]>();
+    const lanes = new Map<string, Fetched[]>();
     for (const item of fetched) {
       // Keyless messages have no order to keep: each is a lane of its own.
       const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
@@ -624,7 +628,6 @@ export class ConsumerRunner {
     };
   }
 
-  /** Sends messages to their topics in one request per topic, acknowledged by all in-sync replicas. */
   /**
    * Sends messages to their topics, acknowledged by all in-sync replicas, together with those of
    * the other messages being handled at the same moment (one request for all of them). Each
@@ -660,19 +663,11 @@ export class ConsumerRunner {
       const id = h[Headers.eventId];
       if (id && UUID.test(id)) asked.add(id);
     }
-    return { asked, handled: await this.handledOf([...asked]) };
+    return { asked, handled: await this.handled.ask([...asked]) };
   }
 
   private async alreadyHandled(eventId: string): Promise<boolean> {
-    return (await this.handledOf([eventId])).has(eventId);
-  }
-
-  /**
-   * The events among `eventIds` that this group has handled (processed_events, outcome handled),
-   * asked together with those of the other batches starting at the same moment.
-   */
-  private handledOf(eventIds: readonly string[]): Promise<Set<string>> {
-    return this.handled.ask(eventIds);
+    return (await this.handled.ask([eventId])).has(eventId);
   }
 
   private async lookUpHandled(eventIds: readonly string[]): Promise<Set<string>> {

@@ -89,13 +89,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
     async (request, reply) => {
       const { email, username, full_name: fullName } = request.body;
       const user: User = { id: randomUUID(), email, username, fullName, createdAt: now() };
-      const identity = { method: request.method, path: request.url.split('?')[0] ?? '', body: request.body };
       const key = request.headers['idempotency-key'];
       if (key === undefined) {
         // One statement, atomic on its own: no transaction to open.
         await createUser(db, user);
         return reply.code(201).send(toResponse(user));
       }
+      const identity = { method: request.method, path: request.url.split('?')[0] ?? '', body: request.body };
       const result = await withIdempotency(db, key, identity, async (tx) => {
         await createUser(tx, user);
         return { statusCode: 201, body: toResponse(user) };
