@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   decodeEvent,
@@ -10,7 +10,7 @@ import {
   type Topic,
 } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
-import { ensureTopics, FETCH_BATCHING, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
+import { ensureTopics, FETCH_BATCHING, HeraldPartitioner, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
 import {
   activeTraceId,
   carriesTraceContext,
@@ -242,7 +242,7 @@ export class ConsumerRunner {
       idempotent: true,
       maxInFlightRequests: 5,
       retry: { retries: 5 },
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: HeraldPartitioner,
     });
     await this.producer.connect();
     const consumer = kafka.consumer({

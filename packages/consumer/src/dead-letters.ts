@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { and, eq } from 'drizzle-orm';
 import { HeraldError, RetryHeaders, topics } from '@herald/contracts';
 import { deadLetterRedrives, type DatabaseHandle } from '@herald/db';
-import { sendTraced } from '@herald/kafka';
+import { HeraldPartitioner, sendTraced } from '@herald/kafka';
 
 /** Redrives of one letter beyond this are refused: a message that keeps failing is not looped. */
 export const DEFAULT_MAX_REDRIVES = 3;
@@ -166,7 +166,7 @@ export class DeadLetters {
     if (ids !== 'all') {
       for (const id of ids) if (!letters.some((l) => l.id === id)) report.refused.push({ id, reason: 'not found' });
     }
-    const producer = this.kafka.producer({ idempotent: true, retry: { retries: 5 }, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = this.kafka.producer({ idempotent: true, retry: { retries: 5 }, createPartitioner: HeraldPartitioner });
     await producer.connect();
     try {
       for (const letter of wanted) {

@@ -5,4 +5,5 @@ export type { EnsureTopicsOptions, TopicReport } from './topics-admin';
 export { publishEvents, toMessage, eventHeaders } from './publish';
 export { kafkaReachable, watchJoined } from './health';
 export { sendTraced } from './traced-send';
+export { HeraldPartitioner, murmur2, partitionOfKey } from './partitioner';
 export type { TracedBatch } from './traced-send';

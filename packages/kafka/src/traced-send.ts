@@ -1,12 +1,10 @@
 import type { IHeaders, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import {
-  activeContext,
-  carriesTraceContext,
-  contextFromHeaders,
+  contextFromHeadersOr,
   contextWithSpan,
   markFailed,
   SpanKind,
-  tracer,
+  startSpan,
   traceHeaders,
   type Span,
 } from '@herald/telemetry';
@@ -37,22 +35,18 @@ export async function sendTraced(producer: Producer, batch: TracedBatch): Promis
     topic,
     messages: messages.map((message): Message => {
       const headers = message.headers ?? {};
-      const parent = carriesTraceContext(headers) ? contextFromHeaders(headers) : activeContext();
-      const eventId = stringValue(headers[Headers.eventId]);
-      const span = tracer.startSpan(
-        `send ${topic}`,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            'messaging.system': 'kafka',
-            'messaging.operation.type': 'send',
-            'messaging.destination.name': topic,
-            ...(message.key ? { 'messaging.kafka.message.key': message.key.toString() } : {}),
-            ...(eventId ? { 'messaging.message.id': eventId } : {}),
-          },
-        },
-        parent,
-      );
+      const parent = contextFromHeadersOr(headers);
+      const span = startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, parent });
+      if (span.isRecording()) {
+        const eventId = stringValue(headers[Headers.eventId]);
+        span.setAttributes({
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': topic,
+          ...(message.key ? { 'messaging.kafka.message.key': message.key.toString() } : {}),
+          ...(eventId ? { 'messaging.message.id': eventId } : {}),
+        });
+      }
       spans.push(span);
       return { ...message, headers: { ...headers, ...traceHeaders(contextWithSpan(parent, span)) } };
     }),

@@ -1,9 +1,9 @@
 import { and, count, inArray, isNull } from 'drizzle-orm';
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type DatabaseHandle } from '@herald/db';
-import { sendTraced } from '@herald/kafka';
+import { HeraldPartitioner, sendTraced } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
@@ -225,7 +225,7 @@ export class OutboxRelay {
       idempotent: true,
       maxInFlightRequests: 1,
       // murmur2 of the key, as Java clients partition: one key, one partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: HeraldPartitioner,
       allowAutoTopicCreation: false,
       // Bounded, so a dead broker fails the round and the relay's own backoff takes over.
       retry: { retries: 5, maxRetryTime: this.maxBackoffMs },

@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import {
   encodeEvent,
@@ -7,8 +7,8 @@ import {
   type EventOf,
   type Topic,
 } from '@herald/contracts';
-import { eventHeaders, sendTraced } from '@herald/kafka';
-import { contextFromHeaders, contextWithSpan, markFailed, traceHeaders, tracer, type Span } from '@herald/telemetry';
+import { eventHeaders, HeraldPartitioner, sendTraced } from '@herald/kafka';
+import { contextFromHeaders, contextWithSpan, markFailed, startSpan, traceHeaders, type Span } from '@herald/telemetry';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { errorMessage, type SchedulerLogger } from './logger';
@@ -329,17 +329,14 @@ export class Dispatcher {
     const spans: Span[] = [];
     for (const p of prepared) {
       const parent = contextFromHeaders(p.message.headers ?? {});
-      const span = tracer.startSpan(
-        `dispatch ${p.row.topic}`,
-        {
-          attributes: {
-            'herald.scheduled.id': p.row.id,
-            'herald.scheduled.due_at': p.row.dueAt.toISOString(),
-            'herald.scheduled.lateness_ms': Math.max(0, at.getTime() - p.row.dueAt.getTime()),
-          },
-        },
-        parent,
-      );
+      const span = startSpan(`dispatch ${p.row.topic}`, { parent });
+      if (span.isRecording()) {
+        span.setAttributes({
+          'herald.scheduled.id': String(p.row.id),
+          'herald.scheduled.due_at': p.row.dueAt.toISOString(),
+          'herald.scheduled.lateness_ms': Math.max(0, at.getTime() - p.row.dueAt.getTime()),
+        });
+      }
       spans.push(span);
       const trace = traceHeaders(contextWithSpan(parent, span));
       messages.push({ topic: p.row.topic, message: withHeaders(p.message, trace), bytes: p.bytes });
@@ -375,7 +372,7 @@ export function createDispatchProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: HeraldPartitioner,
     retry: { retries: 5 },
   });
 }
