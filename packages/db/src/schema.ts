@@ -105,7 +105,9 @@ export const scheduledMessages = pgTable(
     cancelledAt: timestamp('cancelled_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('scheduled_messages_due_idx').on(t.dueAt).where(sql`${t.state} = 'pending'`),
+    // Ordered as the claim orders (due_at, id): rows due together (a campaign, a backlog) come out
+    // of the index in claim order, where an index on due_at alone made every claim sort them all.
+    index('scheduled_messages_due_idx').on(t.dueAt, t.id).where(sql`${t.state} = 'pending'`),
     uniqueIndex('scheduled_messages_pending_key').on(t.scheduleKey).where(sql`${t.state} = 'pending'`),
   ],
 );

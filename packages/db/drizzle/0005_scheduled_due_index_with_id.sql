@@ -1,0 +1,2 @@
+DROP INDEX "scheduled_messages_due_idx";--> statement-breakpoint
+CREATE INDEX "scheduled_messages_due_idx" ON "scheduled_messages" USING btree ("due_at","id") WHERE "scheduled_messages"."state" = 'pending';
