@@ -10,3 +10,4 @@ export type { CaughtEmail, SlackPost, SlackAttempt } from './sinks';
 export { runStack } from './stack';
 export { jaegerTrace, metricValue, newTraceparent, parseMetrics, scrapeMetrics } from './observability';
 export type { MetricSample, TracedSpan } from './observability';
+export { runFromEnd } from './consume';

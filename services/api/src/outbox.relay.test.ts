@@ -5,7 +5,7 @@ import { decodeEvent, newEvent, UserCreated } from '@herald/contracts';
 import { openDatabase, outbox } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
-import { infrastructure, uniqueName, waitFor } from '@herald/testing';
+import { infrastructure, runFromEnd, uniqueName, waitFor } from '@herald/testing';
 import { appendToOutbox } from './outbox.repository';
 import { OutboxRelay } from './outbox.relay';
 
@@ -29,8 +29,7 @@ describe('OutboxRelay', () => {
   beforeAll(async () => {
     consumer = kafka.consumer({ groupId: uniqueName('api-relay-test') });
     await consumer.connect();
-    await consumer.subscribe({ topic: UserCreated.name, fromBeginning: true });
-    await consumer.run({
+    await runFromEnd(kafka, consumer, UserCreated.name, {
       // Other tests write to this topic too, not always valid events: never throw here.
       eachMessage: async ({ message }) => {
         const key = String(message.key);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeEvent, EmailSent, FollowUpRequested, newEvent, type EventOf } from '@herald/contracts';
 import { openDatabase, users } from '@herald/db';
 import { createKafka } from '@herald/kafka';
-import { infrastructure, uniqueName, waitFor } from '@herald/testing';
+import { infrastructure, runFromEnd, uniqueName, waitFor } from '@herald/testing';
 import { ManualClock } from './clock';
 import { createDispatchProducer, Dispatcher } from './dispatcher';
 import { readEnv } from './env';
@@ -42,8 +42,7 @@ it('a welcome email schedules the follow-up three days out, emitted as soon as t
       fullName: 'Mary Jackson',
     });
     await Promise.all([producer.connect(), consumer.connect()]);
-    await consumer.subscribe({ topic: FollowUpRequested.name, fromBeginning: true });
-    await consumer.run({
+    await runFromEnd(kafka, consumer, FollowUpRequested.name, {
       eachMessage: async ({ message }) => {
         if (String(message.key) === userId) received.push(decodeEvent(FollowUpRequested, message.value));
       },
