@@ -82,7 +82,8 @@ export class TimelineProjector {
         await consumer.connect();
         await consumer.subscribe({ topic: NotificationStatus.name, fromBeginning: this.options.start !== 'latest' });
         await consumer.run({
-          partitionsConsumedConcurrently: 3,
+          // Every partition at once: kafkajs fetches again only when the whole last fetch is handled.
+          partitionsConsumedConcurrently: NotificationStatus.partitions,
           eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition),
         });
         this.consumer = consumer;
