@@ -39,7 +39,6 @@ interface ClaimedRow {
   payload: unknown;
   headers: Record<string, string>;
   created_at: Date;
-  held: boolean;
 }
 
 /**
@@ -104,9 +103,10 @@ export class OutboxRelay {
   }
 
   /**
-   * One round: claims up to a batch of unpublished rows, publishes them and marks them, in one
-   * transaction. Returns how many it published; throws (leaving the rows unpublished) when Kafka
-   * or Postgres fail. Plain prepared statements on a pooled client: begin, claim, mark, commit.
+   * One round: takes up to a batch of unpublished rows (locked and marked published in one
+   * statement), publishes them, commits. Returns how many it published; throws when Kafka or
+   * Postgres fail, and the rollback leaves the rows unpublished. Plain prepared statements on a
+   * pooled client: begin, take, commit.
    */
   async publishBatch(): Promise<number> {
     const producer = await this.connectedProducer();
@@ -115,23 +115,27 @@ export class OutboxRelay {
     try {
       await client.query('begin');
       // Unpublished rows below ours that we did not claim are held by another replica: our rows
-      // of the same keys must wait for them, or those keys' events would go out of order.
+      // of the same keys must wait for them (left unmarked, unpublished), or those keys' events
+      // would go out of order. The statement's snapshot sees every claimed row unpublished.
       // A row for a topic Herald does not own would fail every batch it is in; it stays behind.
-      const { rows: claimed } = await client.query<ClaimedRow>({
-        name: 'herald-outbox-claim',
+      const { rows } = await client.query<ClaimedRow>({
+        name: 'herald-outbox-take',
         text: `with claimed as (
-                 select id, topic, key, payload, headers, created_at from outbox
+                 select id, key from outbox
                  where published_at is null and topic = any($1::text[])
                  order by id limit $2
-                 for update skip locked)
-               select c.id, c.topic, c.key, c.payload, c.headers, c.created_at,
-                      exists (select 1 from outbox o
-                              where o.published_at is null and o.key = c.key and o.id < c.id
-                                and o.id not in (select id from claimed)) as held
-               from claimed c order by c.id`,
+                 for update skip locked),
+               ready as (
+                 select c.id from claimed c
+                 where not exists (select 1 from outbox o
+                                   where o.published_at is null and o.key = c.key and o.id < c.id
+                                     and o.id not in (select id from claimed)))
+               update outbox o set published_at = now() from ready r where o.id = r.id
+               returning o.id, o.topic, o.key, o.payload, o.headers, o.created_at`,
         values: [TOPIC_NAMES, this.batchSize],
       });
-      const rows = claimed.filter((r) => !r.held);
+      // RETURNING has no order: one key's events go out in the order they were written.
+      rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1));
       if (rows.length > 0) {
         await sendTraced(producer, { acks: -1, topicMessages: byTopic(rows) });
         const sentAt = Date.now();
@@ -139,11 +143,6 @@ export class OutboxRelay {
           outboxPublished.inc({ topic: row.topic });
           outboxPublishDelay.observe({ topic: row.topic }, Math.max(0, sentAt - row.created_at.getTime()) / 1000);
         }
-        await client.query({
-          name: 'herald-outbox-mark',
-          text: 'update outbox set published_at = now() where id = any($1::bigint[])',
-          values: [rows.map((r) => r.id)],
-        });
       }
       await client.query('commit');
       return rows.length;

@@ -66,7 +66,7 @@ export interface DispatcherOptions {
   contendedWaitMs?: number;
 }
 
-/** What one claim-publish-mark cycle did. */
+/** What one take-publish-commit cycle did. */
 export interface BatchOutcome {
   claimed: number;
   dispatched: number;
@@ -92,14 +92,15 @@ interface Prepared {
 }
 
 /**
- * Publishes scheduled messages when they fall due. Each batch is one transaction: claim due rows
- * (FOR UPDATE SKIP LOCKED), publish them, mark them dispatched, commit. Any number of dispatchers
- * may run against one table; each row is published by the one that claimed it.
+ * Publishes scheduled messages when they fall due. Each batch is one transaction: take due rows
+ * (locked FOR UPDATE SKIP LOCKED and marked dispatched in one statement), publish them, commit.
+ * Any number of dispatchers may run against one table; each row is published by the one that
+ * took it.
  *
- * At-least-once: if the process dies or the commit fails after Kafka acknowledged the publish,
- * the transaction rolls back, the rows are pending again and are published again by whoever
- * claims them next. A consumer deduplicates by event id. Nothing is ever marked dispatched
- * without having been acknowledged by all in-sync replicas first.
+ * At-least-once: if the publish fails, the process dies or the commit fails after Kafka
+ * acknowledged the publish, the transaction rolls back, the rows are pending again and are
+ * published again by whoever takes them next. A consumer deduplicates by event id. No row is
+ * ever committed as dispatched without having been acknowledged by all in-sync replicas first.
  *
  * Between batches it sleeps until the next due time (at most `maxIdleMs`), and wakes early on a
  * `NOTIFY herald_scheduler` from `schedule()` or on stop: it never polls in a loop.
@@ -169,7 +170,7 @@ export class Dispatcher {
     this.#phase = 'stopped';
   }
 
-  /** Runs one claim-publish-mark cycle now. */
+  /** Runs one take-publish-commit cycle now. */
   async dispatchOnce(): Promise<BatchOutcome> {
     const claimedAt = this.#clock.now();
     const { sent, refused, claimed, at, next } = await this.#store.transaction(async (tx) => {
@@ -185,11 +186,7 @@ export class Dispatcher {
       }
       if (prepared.length > 0) await this.#publish(prepared, this.#clock.now());
       const at = this.#clock.now();
-      await tx.markDispatched(
-        prepared.map((p) => p.row.id),
-        at,
-      );
-      await tx.markCancelled(
+      await tx.cancelClaimed(
         refused.map((r) => r.row.id),
         at,
       );

@@ -76,7 +76,7 @@ describe('ScheduledMessagesStore', () => {
     await expect(store.cancelByPrefix('')).rejects.toThrow(RangeError);
   });
 
-  it('claims due rows in due order, skips rows another transaction holds, and marks them', async () => {
+  it('takes due rows in due order, skips rows another transaction holds, and marks them dispatched until a rollback', async () => {
     const prefix = prefixed('store-claim');
     const filter = { scheduleKeyPrefix: prefix };
     for (const [name, dueIn] of [
@@ -94,9 +94,11 @@ describe('ScheduledMessagesStore', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let firstClaimed: string[] = [];
+    // The first transaction takes two rows and fails (its publish, say) while holding them.
     const first = store.transaction(async (tx) => {
       firstClaimed = (await tx.claimDue(clock.now(), 2, filter)).map((r) => r.scheduleKey);
       await held;
+      throw new Error('publish failed');
     });
     while (firstClaimed.length === 0) await new Promise((r) => setTimeout(r, 10));
     expect(firstClaimed).toEqual([`${prefix}:a`, `${prefix}:b`]);
@@ -105,19 +107,30 @@ describe('ScheduledMessagesStore', () => {
       const rows = await tx.claimDue(clock.now(), 10, filter);
       expect(rows.map((r) => r.scheduleKey)).toEqual([`${prefix}:c`]);
       expect(rows[0]).toMatchObject({ topic: 'test.scheduler.store', key: 'k', value: { n: 1 } });
-      expect(
-        await tx.markDispatched(
-          rows.map((r) => r.id),
-          clock.now(),
-        ),
-      ).toBe(1);
     });
+    // Rolled back, the first transaction's rows are pending again, as they were.
     release();
-    await first;
+    await expect(first).rejects.toThrow('publish failed');
     expect(await store.pendingCount(filter)).toBe(3);
+    expect((await store.history(`${prefix}:a`))[0]).toMatchObject({ state: 'pending', dispatchedAt: null });
     expect((await store.history(`${prefix}:c`))[0]).toMatchObject({
       state: 'dispatched',
       dispatchedAt: clock.now(),
+    });
+  });
+
+  it('cancels a taken row it must not publish, in the same transaction', async () => {
+    const prefix = prefixed('store-cancel-claimed');
+    const filter = { scheduleKeyPrefix: prefix };
+    await store.schedule(message(`${prefix}:bad`, -1000));
+    await store.transaction(async (tx) => {
+      const [row] = await tx.claimDue(clock.now(), 10, filter);
+      expect(await tx.cancelClaimed([row!.id], clock.now())).toBe(1);
+    });
+    expect((await store.history(`${prefix}:bad`))[0]).toMatchObject({
+      state: 'cancelled',
+      dispatchedAt: null,
+      cancelledAt: clock.now(),
     });
   });
 });

@@ -79,7 +79,7 @@ type ClaimedRow = Omit<ScheduledMessage, 'id' | 'dueAt'> & { id: string; dueAt: 
 
 /**
  * Durable delayed messages in the `scheduled_messages` table: schedule, replace and cancel by key,
- * and the claim-publish-mark cycle of the dispatcher. At most one row per key is pending (the
+ * and the take-publish-commit cycle of the dispatcher. At most one row per key is pending (the
  * partial unique index `scheduled_messages_pending_key`).
  */
 export class ScheduledMessagesStore {
@@ -147,15 +147,17 @@ export class ScheduledMessagesStore {
   }
 
   /**
-   * Locks and returns up to `limit` pending rows due at `now`, oldest due first, skipping rows
-   * another dispatcher holds. Only inside `transaction()`: the locks last until it ends.
+   * Takes up to `limit` pending rows due at `now`, oldest due first, skipping rows another
+   * dispatcher holds: they are locked and marked dispatched as of `now` in one statement, so a
+   * row is written once. Only inside `transaction()`: its commit makes the take final, and a
+   * rollback (a failed publish, a crash) leaves the rows pending as they were.
    */
   async claimDue(now: Date, limit: number, filter: ClaimFilter = {}): Promise<ScheduledMessage[]> {
     return (await this.claimBatch(now, limit, filter)).rows;
   }
 
   /**
-   * `claimDue`, plus the due time of the earliest pending row it did not claim (null when there is
+   * `claimDue`, plus the due time of the earliest pending row it did not take (null when there is
    * none), in the same statement: a dispatcher learns when to look again without another query.
    * That time is `now` or earlier when another dispatcher holds a due row.
    */
@@ -164,17 +166,23 @@ export class ScheduledMessagesStore {
       throw new Error('claimDue must run inside ScheduledMessagesStore.transaction()');
     const conditions = filterConditions(filter);
     const where = sql.join([sql`state = 'pending'`, ...conditions], sql` and `);
+    const at = now.toISOString();
+    // The statement's snapshot still sees the taken rows pending: `next` leaves them out by id.
     const { rows } = await this.#db.execute<{ claimed: ClaimedRow[]; next: string | null }>(sql`
       with claimed as (
-        select id, schedule_key, topic, message_key, value, headers, due_at from ${scheduledMessages}
-        where ${where} and due_at <= ${now.toISOString()}::timestamptz
+        select id from ${scheduledMessages}
+        where ${where} and due_at <= ${at}::timestamptz
         order by due_at, id limit ${limit}
-        for update skip locked)
+        for update skip locked),
+      taken as (
+        update ${scheduledMessages} s set state = 'dispatched', dispatched_at = ${at}::timestamptz
+        from claimed c where s.id = c.id
+        returning s.id, s.schedule_key, s.topic, s.message_key, s.value, s.headers, s.due_at)
       select
         (select coalesce(json_agg(json_build_object(
            'id', id::text, 'scheduleKey', schedule_key, 'topic', topic, 'key', message_key,
            'value', value, 'headers', headers, 'dueAt', due_at) order by due_at, id), '[]'::json)
-         from claimed) as claimed,
+         from taken) as claimed,
         (select min(due_at) from ${scheduledMessages}
          where ${where} and id not in (select id from claimed)) as next`);
     const [result] = rows;
@@ -184,14 +192,17 @@ export class ScheduledMessagesStore {
     };
   }
 
-  /** Marks pending rows dispatched at `at`; returns how many were. */
-  async markDispatched(ids: readonly bigint[], at: Date): Promise<number> {
-    return this.#finish(ids, sql`state = 'dispatched', dispatched_at = ${at.toISOString()}::timestamptz`);
-  }
-
-  /** Marks pending rows cancelled at `at` (the dispatcher's answer to a row it must not publish). */
-  async markCancelled(ids: readonly bigint[], at: Date): Promise<number> {
-    return this.#finish(ids, sql`state = 'cancelled', cancelled_at = ${at.toISOString()}::timestamptz`);
+  /**
+   * Cancels rows this transaction took (the dispatcher's answer to a row it must not publish) as
+   * of `at`; returns how many were.
+   */
+  async cancelClaimed(ids: readonly bigint[], at: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.#db.execute(sql`
+      update ${scheduledMessages}
+      set state = 'cancelled', cancelled_at = ${at.toISOString()}::timestamptz, dispatched_at = null
+      where state = 'dispatched' and id = any(${sql.param(ids.map(String))}::bigint[])`);
+    return result.rowCount ?? 0;
   }
 
   /** Due time of the earliest pending row, or null when none is pending. */
@@ -234,15 +245,6 @@ export class ScheduledMessagesStore {
       .returning({ id: scheduledMessages.id });
     return rows.length;
   }
-
-  async #finish(ids: readonly bigint[], change: SQL): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.#db.execute(sql`
-      update ${scheduledMessages} set ${change}
-      where state = 'pending' and id = any(${sql.param(ids.map(String))}::bigint[])`);
-    return result.rowCount ?? 0;
-  }
-
 }
 
 function filterConditions(filter: ClaimFilter): SQL[] {
