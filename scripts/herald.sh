@@ -72,7 +72,9 @@ mkdir -p "$cache"
 exec 9>"$cache/.setup.lock"
 flock 9
 ensure_node
-# kafkajs 2.2.4 arms one timer with a negative delay; Node >= 23 warns about it on every start.
+# kafkajs 2.2.4 arms timers with a negative delay, and Node >= 23 warns about each. Herald's
+# clients (createKafka) carry the fix (packages/kafka/src/request-queue.ts); this silences the
+# warning for kafkajs clients made elsewhere (the bench's, a test's own).
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=TimeoutNegativeWarning"
 ensure_dependencies
 flock -u 9

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { fixRequestQueueTimerLoop } from './request-queue';
 
 /** What a Herald service needs to reach Kafka. */
 export interface KafkaOptions {
@@ -46,6 +47,7 @@ export const FETCH_BATCHING = { minBytes: 1, maxWaitTimeInMs: 500 } as const;
 
 /** Builds a kafkajs client with Herald's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {
+  fixRequestQueueTimerLoop();
   const log = options.log;
   return new Kafka({
     clientId: options.clientId,

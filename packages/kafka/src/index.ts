@@ -6,4 +6,5 @@ export { publishEvents, toMessage, eventHeaders } from './publish';
 export { kafkaReachable, watchJoined } from './health';
 export { sendTraced } from './traced-send';
 export { HeraldPartitioner, murmur2, partitionOfKey } from './partitioner';
+export { fixRequestQueueTimerLoop } from './request-queue';
 export type { TracedBatch } from './traced-send';
