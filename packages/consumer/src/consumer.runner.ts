@@ -56,17 +56,11 @@ export interface ConsumerRunnerOptions {
   /** Holds processed_events, the once-per-group record. */
   database: DatabaseHandle;
   logger: Logger;
-  /**
-   * Partition batches handled at once; default every partition the group reads. kafkajs fetches
-   * again only once every batch of the last fetch is handled, so batches left to a second wave
-   * hold up the whole fetch loop: at 100 signups/s the email service's 12 source partitions,
-   * six at a time, made every message wait for two waves of SMTP sends.
-   */
+  /** Partitions processed in parallel; default 6 (every partition of a Herald topic). */
   partitionsConsumedConcurrently?: number;
   /**
-   * Messages of one partition's batch handled at once, default 32. Messages with the same key are
-   * always handled one after the other, in offset order; only different keys overlap. A batch
-   * is done when its slowest lane is: at 8, a batch of 20 took three sends end to end.
+   * Messages of one partition's batch handled at once, default 8. Messages with the same key are
+   * always handled one after the other, in offset order; only different keys overlap.
    */
   concurrency?: number;
   /**
@@ -235,11 +229,10 @@ export class ConsumerRunner {
     const { kafka, groupId } = this.options;
     const admin = kafka.admin();
     let seeks: { topic: string; partition: number; offset: string }[] = [];
-    let partitions = 0;
     await admin.connect();
     try {
       await ensureTopics(admin, this.ownTopics());
-      for (const count of (await waitForTopics(admin, [...this.routes.keys()])).values()) partitions += count;
+      await waitForTopics(admin, [...this.routes.keys()]);
       if (this.options.start === 'latest') seeks = await this.endsOfNewPartitions(admin);
     } finally {
       await admin.disconnect();
@@ -274,7 +267,7 @@ export class ConsumerRunner {
       }
     }
     await consumer.run({
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? Math.max(1, partitions),
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -377,7 +370,7 @@ export class ConsumerRunner {
     const dedupe = await this.handledAmong(fetched.map((f) => f.headers));
     const done = new Set<string>();
     const running = () => payload.isRunning() && !payload.isStale();
-    const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 32, async (lane) => {
+    const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
       for (const { message, headers } of lane) {
         if (!running()) return;
         await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe });

@@ -63,9 +63,8 @@ export async function ensureTopics(
 /**
  * Waits until every topic's metadata lists all its partitions with a leader: right after
  * creation a broker may still answer UNKNOWN_TOPIC_OR_PARTITION to a subscribing consumer.
- * Resolves with each topic's partition count.
  */
-export async function waitForTopics(admin: Admin, names: readonly string[], timeoutMs = 30_000): Promise<Map<string, number>> {
+export async function waitForTopics(admin: Admin, names: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -75,7 +74,7 @@ export async function waitForTopics(admin: Admin, names: readonly string[], time
         const topic = topics.find((t) => t.name === name);
         return topic !== undefined && topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0);
       });
-      if (ready) return new Map(topics.map((t) => [t.name, t.partitions.length]));
+      if (ready) return;
     } catch (error) {
       lastError = error;
     }

@@ -82,8 +82,7 @@ export class TimelineProjector {
         await consumer.connect();
         await consumer.subscribe({ topic: NotificationStatus.name, fromBeginning: this.options.start !== 'latest' });
         await consumer.run({
-          // Every partition at once: kafkajs fetches again only when the whole last fetch is handled.
-          partitionsConsumedConcurrently: NotificationStatus.partitions,
+          partitionsConsumedConcurrently: 3,
           eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition),
         });
         this.consumer = consumer;
