@@ -36,17 +36,20 @@ export async function sendTraced(producer: Producer, batch: TracedBatch): Promis
     messages: messages.map((message): Message => {
       const headers = message.headers ?? {};
       const parent = contextFromHeadersOr(headers);
-      const span = startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, parent });
-      if (span.isRecording()) {
-        const eventId = stringValue(headers[Headers.eventId]);
-        span.setAttributes({
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'send',
-          'messaging.destination.name': topic,
-          ...(message.key ? { 'messaging.kafka.message.key': message.key.toString() } : {}),
-          ...(eventId ? { 'messaging.message.id': eventId } : {}),
-        });
-      }
+      const span = startSpan(`send ${topic}`, {
+        kind: SpanKind.PRODUCER,
+        parent,
+        attributes: () => {
+          const eventId = stringValue(headers[Headers.eventId]);
+          return {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': topic,
+            ...(message.key ? { 'messaging.kafka.message.key': message.key.toString() } : {}),
+            ...(eventId ? { 'messaging.message.id': eventId } : {}),
+          };
+        },
+      });
       spans.push(span);
       return { ...message, headers: { ...headers, ...traceHeaders(contextWithSpan(parent, span)) } };
     }),

@@ -19,7 +19,8 @@ export const tracer = trace.getTracer('herald');
 
 export interface SpanOptions {
   kind?: SpanKind;
-  attributes?: Attributes;
+  /** Set only when the span records; a function is not even called otherwise. */
+  attributes?: Attributes | (() => Attributes);
   /** The parent; the active context when left out. */
   parent?: Context;
 }
@@ -32,7 +33,8 @@ export interface SpanOptions {
  */
 export function startSpan(name: string, options: SpanOptions = {}): Span {
   const span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL }, options.parent ?? context.active());
-  if (options.attributes && span.isRecording()) span.setAttributes(options.attributes);
+  const { attributes } = options;
+  if (attributes && span.isRecording()) span.setAttributes(typeof attributes === 'function' ? attributes() : attributes);
   return span;
 }
 

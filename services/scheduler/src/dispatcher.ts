@@ -326,14 +326,14 @@ export class Dispatcher {
     const spans: Span[] = [];
     for (const p of prepared) {
       const parent = contextFromHeaders(p.message.headers ?? {});
-      const span = startSpan(`dispatch ${p.row.topic}`, { parent });
-      if (span.isRecording()) {
-        span.setAttributes({
+      const span = startSpan(`dispatch ${p.row.topic}`, {
+        parent,
+        attributes: () => ({
           'herald.scheduled.id': String(p.row.id),
           'herald.scheduled.due_at': p.row.dueAt.toISOString(),
           'herald.scheduled.lateness_ms': Math.max(0, at.getTime() - p.row.dueAt.getTime()),
-        });
-      }
+        }),
+      });
       spans.push(span);
       const trace = traceHeaders(contextWithSpan(parent, span));
       messages.push({ topic: p.row.topic, message: withHeaders(p.message, trace), bytes: p.bytes });
