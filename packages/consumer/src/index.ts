@@ -22,6 +22,7 @@ export {
 } from './policy';
 export type { RetryPolicy, RetryPolicyInput } from './policy';
 export { classify, AttemptTimeoutError, GivenUpError } from './errors';
+export { Coalescer } from './coalescer';
 export type { Classification, RetryAfter } from './errors';
 export { HeraldKafkaTransport, handlerOptions } from './nest-transport';
 export type { HandlerOptions, HeraldTransportOptions } from './nest-transport';

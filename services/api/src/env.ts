@@ -31,6 +31,11 @@ export const EnvSchema = Type.Object({
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   /** The consumer group of the timeline projection (notification.status.v1). */
   CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-api-timeline' }),
+  /**
+   * How long the timeline projector's fetches wait for statuses to gather: the timeline may lag
+   * by up to this much, in exchange for fewer fetches, inserts and offset commits.
+   */
+  TIMELINE_FETCH_WAIT_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 250 }),
   /** Where a new timeline group starts reading: earliest (default) or latest. */
   CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
 });

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     logger,
     groupId: env.CONSUMER_GROUP,
     start: env.CONSUMER_START,
+    fetchWaitMs: env.TIMELINE_FETCH_WAIT_MS,
   });
   const app = await buildApp({
     logger,
