@@ -42,10 +42,16 @@ export interface HandlerRegistration<T extends Topic = Topic> {
   handle(ctx: HandlerContext<T>): Promise<void>;
   /** Lets the transport emit 'retrying' and 'dead-lettered' status events on the timeline. */
   describe?(event: EventOf<T>): NotificationSubject | undefined;
+  /**
+   * The events of the topic this handler acts on; any other is acknowledged as `ignored`, with no
+   * handler call, no processed-events mark and no status. Absent: every event.
+   */
+  accepts?(event: EventOf<T>): boolean;
 }
 
 /** What happened to one message, for metrics and tests. */
-export type Outcome = 'handled' | 'duplicate' | 'retried' | 'dead-lettered' | 'deferred';
+export type Outcome =
+  'handled' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered' | 'deferred';
 
 export interface OutcomeRecord {
   handler: string;

@@ -3,7 +3,7 @@ import type { OutcomeRecord } from './handler';
 
 const messages = counter({
   name: 'herald_handler_messages_total',
-  help: 'Messages a handler finished with, by outcome: handled, retried (sent to a retry topic), dead_lettered, duplicate (already handled by the group), deferred (waited for its retry time)',
+  help: 'Messages a handler finished with, by outcome: handled, retried (sent to a retry topic), dead_lettered, duplicate (already handled by the group), ignored (not an event the handler acts on), deferred (waited for its retry time)',
   labelNames: ['group', 'handler', 'outcome'],
 });
 
@@ -29,13 +29,27 @@ const lag = gauge({
 export function recordOutcome(group: string, record: OutcomeRecord): void {
   const outcome = record.outcome.replace('-', '_');
   messages.inc({ group, handler: record.handler, outcome });
-  if (record.errorType) failures.inc({ group, handler: record.handler, error_type: record.errorType });
-  if (record.outcome !== 'deferred' && record.outcome !== 'duplicate') {
+  if (record.errorType)
+    failures.inc({ group, handler: record.handler, error_type: record.errorType });
+  if (
+    record.outcome === 'handled' ||
+    record.outcome === 'retried' ||
+    record.outcome === 'dead-lettered'
+  ) {
     duration.observe({ group, handler: record.handler, outcome }, record.durationMs / 1000);
   }
 }
 
 /** The partition's lag once the consumer is at `nextOffset`. */
-export function recordLag(group: string, topic: string, partition: number, highWatermark: string, nextOffset: string): void {
-  lag.set({ group, topic, partition: String(partition) }, Math.max(0, Number(highWatermark) - Number(nextOffset)));
+export function recordLag(
+  group: string,
+  topic: string,
+  partition: number,
+  highWatermark: string,
+  nextOffset: string,
+): void {
+  lag.set(
+    { group, topic, partition: String(partition) },
+    Math.max(0, Number(highWatermark) - Number(nextOffset)),
+  );
 }

@@ -3,7 +3,12 @@ import { lastValueFrom } from 'rxjs';
 import { topicByName, type EventOf, type Topic } from '@herald/contracts';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext, NotificationSubject } from './handler';
-import { DEFAULT_RETRY_POLICY, resolvePolicy, type RetryPolicy, type RetryPolicyInput } from './policy';
+import {
+  DEFAULT_RETRY_POLICY,
+  resolvePolicy,
+  type RetryPolicy,
+  type RetryPolicyInput,
+} from './policy';
 
 /**
  * What a handler declares beside its topic: `@EventPattern(UserCreated.name, handlerOptions({...}))`.
@@ -13,10 +18,15 @@ export interface HandlerOptions<T extends Topic = Topic> {
   policy?: RetryPolicyInput;
   /** Which notification an event is, so retries and dead letters reach the timeline. */
   describe?: (event: EventOf<T>) => NotificationSubject | undefined;
+  /** The events this handler acts on; the others are acknowledged without a call (see HandlerRegistration). */
+  accepts?: (event: EventOf<T>) => boolean;
 }
 
 /** Typed extras for `@EventPattern`. */
-export function handlerOptions<T extends Topic>(_topic: T, options: HandlerOptions<T>): Record<string, unknown> {
+export function handlerOptions<T extends Topic>(
+  _topic: T,
+  options: HandlerOptions<T>,
+): Record<string, unknown> {
   return { herald: options };
 }
 
@@ -49,14 +59,20 @@ export class HeraldKafkaTransport extends Server implements CustomTransportStrat
     const runner = new ConsumerRunner(this.options);
     for (const [pattern, handler] of this.messageHandlers) {
       const topic = topicByName(pattern);
-      if (!topic) throw new Error(`@EventPattern('${pattern}') is not a topic of packages/contracts`);
+      if (!topic)
+        throw new Error(`@EventPattern('${pattern}') is not a topic of packages/contracts`);
       const extras = (handler.extras?.herald ?? {}) as HandlerOptions;
-      const policy = resolvePolicy(this.options.policy ?? DEFAULT_RETRY_POLICY, extras.policy, this.options.policyOverride);
+      const policy = resolvePolicy(
+        this.options.policy ?? DEFAULT_RETRY_POLICY,
+        extras.policy,
+        this.options.policyOverride,
+      );
       runner.register({
         topic,
         name: `${this.options.groupId}:${pattern}`,
         policy,
         ...(extras.describe ? { describe: extras.describe } : {}),
+        ...(extras.accepts ? { accepts: extras.accepts } : {}),
         handle: async (ctx: HandlerContext) => {
           const result: unknown = await handler(ctx);
           await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
