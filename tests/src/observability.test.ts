@@ -32,9 +32,7 @@ let scheduler: RunningService;
 // Spans leave each service within 200 ms instead of the default 5 s.
 const tracing = { OTEL_BSP_SCHEDULE_DELAY: '200' };
 
-async function signUp(
-  headers: Record<string, string> = {},
-): Promise<{ id: string; email: string; username: string }> {
+async function signUp(headers: Record<string, string> = {}): Promise<{ id: string; email: string; username: string }> {
   const id = randomUUID().slice(0, 8);
   const body = { email: `${run}-${id}@example.com`, username: `o${id}`, full_name: 'Ada Lovelace' };
   const response = await fetch(`${api.url}/api/v1/users`, {
@@ -43,11 +41,7 @@ async function signUp(
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(201);
-  return {
-    id: ((await response.json()) as { id: string }).id,
-    email: body.email,
-    username: body.username,
-  };
+  return { id: ((await response.json()) as { id: string }).id, email: body.email, username: body.username };
 }
 
 beforeAll(async () => {
@@ -61,12 +55,7 @@ beforeAll(async () => {
       // Quick retries, so that the forced failure below is retried within the test.
       RETRY_POLICY: JSON.stringify({ initialInterval: 'PT0.2S', maximumInterval: 'PT1S' }),
     }),
-    startService('scheduler', {
-      ...tracing,
-      CONSUMER_GROUP: groups.scheduler,
-      FOLLOW_UP_DELAY: 'PT2S',
-      DISPATCH_MAX_IDLE_MS: '1000',
-    }),
+    startService('scheduler', { ...tracing, CONSUMER_GROUP: groups.scheduler, FOLLOW_UP_DELAY: 'PT2S', DISPATCH_MAX_IDLE_MS: '1000' }),
   ]);
 }, 120_000);
 
@@ -85,42 +74,21 @@ describe('one signup, one trace', () => {
   beforeAll(async () => {
     const user = await signUp({ traceparent });
     userId = user.id;
-    await waitFor(
-      async () =>
-        (await emailsTo(user.email)).some((m) => m.Subject === 'How are you finding our platform?'),
-      {
-        timeoutMs: 30_000,
-        description: 'the follow-up email',
-      },
-    );
+    await waitFor(async () => (await emailsTo(user.email)).some((m) => m.Subject === 'How are you finding our platform?'), {
+      timeoutMs: 30_000,
+      description: 'the follow-up email',
+    });
     // Everything up to the follow-up email's own send, exported by all four services.
     spans = await waitFor(
       async () => {
         const found = await jaegerTrace(traceId);
-        const smtpSends = found.filter(
-          (s) => s.service === 'herald-email' && s.operationName === 'smtp send',
-        );
-        const followUp = found.some(
-          (s) =>
-            s.service === 'herald-email' && s.operationName === 'process follow-up.requested.v1',
-        );
+        const smtpSends = found.filter((s) => s.service === 'herald-email' && s.operationName === 'smtp send');
+        const followUp = found.some((s) => s.service === 'herald-email' && s.operationName === 'process follow-up.requested.v1');
         // Both emails' email.sent.v1 reach the scheduler; the follow-up's comes last.
-        const emailsSent = found.filter(
-          (s) => s.service === 'herald-scheduler' && s.operationName === 'process email.sent.v1',
-        );
-        return (
-          smtpSends.length >= 2 &&
-          followUp &&
-          emailsSent.length >= 2 &&
-          found.some((s) => s.service === 'herald-slack') &&
-          found
-        );
+        const emailsSent = found.filter((s) => s.service === 'herald-scheduler' && s.operationName === 'process email.sent.v1');
+        return smtpSends.length >= 2 && followUp && emailsSent.length >= 2 && found.some((s) => s.service === 'herald-slack') && found;
       },
-      {
-        timeoutMs: 30_000,
-        intervalMs: 500,
-        description: `trace ${traceId} in Jaeger with the follow-up email`,
-      },
+      { timeoutMs: 30_000, intervalMs: 500, description: `trace ${traceId} in Jaeger with the follow-up email` },
     );
   }, 60_000);
 
@@ -147,9 +115,7 @@ describe('one signup, one trace', () => {
       span?.parentSpanID ? byId.get(span.parentSpanID) : undefined;
     // Walk up from the follow-up email's SMTP send to the HTTP request.
     const followUpProcess = named('herald-email', 'process follow-up.requested.v1')[0];
-    const followUpSmtp = spans.find(
-      (s) => s.operationName === 'smtp send' && parentOf(s) === followUpProcess,
-    );
+    const followUpSmtp = spans.find((s) => s.operationName === 'smtp send' && parentOf(s) === followUpProcess);
     expect(followUpSmtp).toBeDefined();
     const chain: string[] = [];
     for (let span: TracedSpan | undefined = followUpSmtp; span; span = parentOf(span)) {
@@ -196,9 +162,7 @@ describe('one signup, one trace', () => {
     const sent = lines.filter((l) => l.msg === 'email sent' && l.traceId === traceId);
     expect(sent).toHaveLength(2); // the welcome email and the follow-up
     const processSpans = new Set(
-      spans
-        .filter((s) => s.service === 'herald-email' && s.operationName.startsWith('process '))
-        .map((s) => s.spanID),
+      spans.filter((s) => s.service === 'herald-email' && s.operationName.startsWith('process ')).map((s) => s.spanID),
     );
     for (const line of sent) {
       expect(typeof line.eventId).toBe('string');
@@ -213,12 +177,8 @@ describe('/metrics on every service', () => {
   beforeAll(() => producer.connect());
   afterAll(() => producer.disconnect());
 
-  const scrapeAll = async (): Promise<
-    Record<'api' | 'email' | 'slack' | 'scheduler', MetricSample[]>
-  > => {
-    const [a, e, s, d] = await Promise.all(
-      [api, email, slack, scheduler].map((x) => scrapeMetrics(x.url)),
-    );
+  const scrapeAll = async (): Promise<Record<'api' | 'email' | 'slack' | 'scheduler', MetricSample[]>> => {
+    const [a, e, s, d] = await Promise.all([api, email, slack, scheduler].map((x) => scrapeMetrics(x.url)));
     return { api: a!, email: e!, slack: s!, scheduler: d! };
   };
   const handled = (samples: MetricSample[], group: string, outcome: string): number =>
@@ -233,86 +193,40 @@ describe('/metrics on every service', () => {
   it('counts a signup in every service: published, handled, scheduled and dispatched', async () => {
     const before = await scrapeAll();
     const user = await signUp();
-    await waitFor(
-      async () =>
-        (await emailsTo(user.email)).some((m) => m.Subject === 'How are you finding our platform?'),
-      {
-        timeoutMs: 30_000,
-        description: 'the follow-up email',
-      },
-    );
+    await waitFor(async () => (await emailsTo(user.email)).some((m) => m.Subject === 'How are you finding our platform?'), {
+      timeoutMs: 30_000,
+      description: 'the follow-up email',
+    });
     const after = await waitFor(
       async () => {
         const now = await scrapeAll();
-        const emailsHandled =
-          handled(now.email, groups.email, 'handled') >=
-          handled(before.email, groups.email, 'handled') + 2;
+        const emailsHandled = handled(now.email, groups.email, 'handled') >= handled(before.email, groups.email, 'handled') + 2;
         // The follow-up's email.sent reaches the scheduler after the email itself.
-        const followUpSeen =
-          handled(now.scheduler, groups.scheduler, 'ignored') >=
-          handled(before.scheduler, groups.scheduler, 'ignored') + 1;
+        const followUpSeen = handled(now.scheduler, groups.scheduler, 'ignored') >= handled(before.scheduler, groups.scheduler, 'ignored') + 1;
         return emailsHandled && followUpSeen && now;
       },
       { timeoutMs: 10_000, description: 'the email and scheduler counters to move' },
     );
     const moved = movedBetween(before, after);
 
-    expect(
-      moved('api', 'herald_http_requests_total', { route: '/api/v1/users', status_code: '201' }),
-    ).toBe(1);
-    expect(
-      moved('api', 'herald_outbox_published_total', { topic: UserCreated.name }),
-    ).toBeGreaterThanOrEqual(1);
+    expect(moved('api', 'herald_http_requests_total', { route: '/api/v1/users', status_code: '201' })).toBe(1);
+    expect(moved('api', 'herald_outbox_published_total', { topic: UserCreated.name })).toBeGreaterThanOrEqual(1);
     expect(moved('api', 'herald_outbox_publish_delay_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(after.api.some((s) => s.name === 'herald_outbox_backlog')).toBe(true);
     // Welcome and follow-up email; the Slack announcement; the scheduled follow-up.
-    expect(
-      moved('email', 'herald_handler_messages_total', { group: groups.email, outcome: 'handled' }),
-    ).toBe(2);
-    expect(
-      moved('email', 'herald_handler_duration_seconds_count', {
-        group: groups.email,
-        outcome: 'handled',
-      }),
-    ).toBe(2);
-    expect(
-      moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'handled' }),
-    ).toBe(1);
-    expect(
-      moved('scheduler', 'herald_handler_messages_total', {
-        group: groups.scheduler,
-        outcome: 'handled',
-      }),
-    ).toBeGreaterThanOrEqual(1);
+    expect(moved('email', 'herald_handler_messages_total', { group: groups.email, outcome: 'handled' })).toBe(2);
+    expect(moved('email', 'herald_handler_duration_seconds_count', { group: groups.email, outcome: 'handled' })).toBe(2);
+    expect(moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'handled' })).toBe(1);
+    expect(moved('scheduler', 'herald_handler_messages_total', { group: groups.scheduler, outcome: 'handled' })).toBeGreaterThanOrEqual(1);
     // The follow-up's own email.sent has no follow-up: acknowledged as ignored, with no handler call
     // and no processed mark, and no duration observed.
-    expect(
-      moved('scheduler', 'herald_handler_messages_total', {
-        group: groups.scheduler,
-        outcome: 'ignored',
-      }),
-    ).toBeGreaterThanOrEqual(1);
-    expect(
-      moved('scheduler', 'herald_handler_duration_seconds_count', {
-        group: groups.scheduler,
-        outcome: 'ignored',
-      }),
-    ).toBe(0);
-    expect(
-      moved('scheduler', 'herald_scheduler_dispatched_total', { topic: 'follow-up.requested.v1' }),
-    ).toBeGreaterThanOrEqual(1);
-    expect(
-      moved('scheduler', 'herald_scheduler_dispatch_lateness_seconds_count'),
-    ).toBeGreaterThanOrEqual(1);
+    expect(moved('scheduler', 'herald_handler_messages_total', { group: groups.scheduler, outcome: 'ignored' })).toBeGreaterThanOrEqual(1);
+    expect(moved('scheduler', 'herald_handler_duration_seconds_count', { group: groups.scheduler, outcome: 'ignored' })).toBe(0);
+    expect(moved('scheduler', 'herald_scheduler_dispatched_total', { topic: 'follow-up.requested.v1' })).toBeGreaterThanOrEqual(1);
+    expect(moved('scheduler', 'herald_scheduler_dispatch_lateness_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(after.scheduler.some((s) => s.name === 'herald_scheduler_pending')).toBe(true);
-    for (const [service, group] of [
-      ['email', groups.email],
-      ['slack', groups.slack],
-      ['scheduler', groups.scheduler],
-    ] as const) {
-      const lag = after[service].filter(
-        (s) => s.name === 'herald_consumer_lag' && s.labels.group === group,
-      );
+    for (const [service, group] of [['email', groups.email], ['slack', groups.slack], ['scheduler', groups.scheduler]] as const) {
+      const lag = after[service].filter((s) => s.name === 'herald_consumer_lag' && s.labels.group === group);
       expect(lag.length).toBeGreaterThan(0);
     }
   });
@@ -328,13 +242,10 @@ describe('/metrics on every service', () => {
 
     await slackFault({ path: slackPath, status: 503, times: 1 });
     const user = await signUp();
-    await waitFor(
-      async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(user.username)),
-      {
-        timeoutMs: 30_000,
-        description: 'the Slack message after one 503',
-      },
-    );
+    await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(user.username)), {
+      timeoutMs: 30_000,
+      description: 'the Slack message after one 503',
+    });
     const broken = { key: randomUUID(), value: JSON.stringify({ not: 'an event' }) };
     await producer.send({ topic: UserCreated.name, acks: -1, messages: [broken] });
     await producer.send({ topic: EmailSent.name, acks: -1, messages: [broken] });
@@ -343,47 +254,22 @@ describe('/metrics on every service', () => {
       async () => {
         const now = await scrapeAll();
         const done =
-          handled(now.email, groups.email, 'dead_lettered') >
-            handled(before.email, groups.email, 'dead_lettered') &&
-          handled(now.slack, groups.slack, 'dead_lettered') >
-            handled(before.slack, groups.slack, 'dead_lettered') &&
-          handled(now.scheduler, groups.scheduler, 'dead_lettered') >
-            handled(before.scheduler, groups.scheduler, 'dead_lettered');
+          handled(now.email, groups.email, 'dead_lettered') > handled(before.email, groups.email, 'dead_lettered') &&
+          handled(now.slack, groups.slack, 'dead_lettered') > handled(before.slack, groups.slack, 'dead_lettered') &&
+          handled(now.scheduler, groups.scheduler, 'dead_lettered') > handled(before.scheduler, groups.scheduler, 'dead_lettered');
         return done && now;
       },
       { timeoutMs: 20_000, description: 'the dead-letter counters to move' },
     );
     const moved = movedBetween(before, after);
 
-    expect(
-      moved('api', 'herald_http_requests_total', { route: '/api/v1/users', status_code: '400' }),
-    ).toBe(1);
-    expect(
-      moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'retried' }),
-    ).toBe(1);
-    expect(
-      moved('slack', 'herald_handler_failures_total', {
-        group: groups.slack,
-        error_type: 'SLACK_UNAVAILABLE',
-      }),
-    ).toBe(1);
-    expect(
-      moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'handled' }),
-    ).toBe(1);
-    for (const [service, group] of [
-      ['email', groups.email],
-      ['slack', groups.slack],
-      ['scheduler', groups.scheduler],
-    ] as const) {
-      expect(
-        moved(service, 'herald_handler_messages_total', { group, outcome: 'dead_lettered' }),
-      ).toBe(1);
-      expect(
-        moved(service, 'herald_handler_failures_total', {
-          group,
-          error_type: 'CONTRACT_VIOLATION',
-        }),
-      ).toBe(1);
+    expect(moved('api', 'herald_http_requests_total', { route: '/api/v1/users', status_code: '400' })).toBe(1);
+    expect(moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'retried' })).toBe(1);
+    expect(moved('slack', 'herald_handler_failures_total', { group: groups.slack, error_type: 'SLACK_UNAVAILABLE' })).toBe(1);
+    expect(moved('slack', 'herald_handler_messages_total', { group: groups.slack, outcome: 'handled' })).toBe(1);
+    for (const [service, group] of [['email', groups.email], ['slack', groups.slack], ['scheduler', groups.scheduler]] as const) {
+      expect(moved(service, 'herald_handler_messages_total', { group, outcome: 'dead_lettered' })).toBe(1);
+      expect(moved(service, 'herald_handler_failures_total', { group, error_type: 'CONTRACT_VIOLATION' })).toBe(1);
     }
   });
 });

@@ -43,13 +43,9 @@ describe('Coalescer', () => {
     jest.useFakeTimers();
     try {
       const flushed: number[][] = [];
-      const coalescer = new Coalescer<number>(
-        async (items) => {
-          flushed.push(items);
-        },
-        500,
-        10,
-      );
+      const coalescer = new Coalescer<number>(async (items) => {
+        flushed.push(items);
+      }, 500, 10);
       const first = coalescer.add(1);
       jest.advanceTimersByTime(4);
       const second = coalescer.add(2);
@@ -74,11 +70,7 @@ describe('LookupCoalescer', () => {
       asked.push(keys);
       return new Set(keys.filter((k) => k.startsWith('seen')));
     });
-    const [a, b, none] = await Promise.all([
-      lookup.ask(['seen-1', 'new-1']),
-      lookup.ask(['new-2', 'seen-2', 'seen-1']),
-      lookup.ask([]),
-    ]);
+    const [a, b, none] = await Promise.all([lookup.ask(['seen-1', 'new-1']), lookup.ask(['new-2', 'seen-2', 'seen-1']), lookup.ask([])]);
     expect(asked).toEqual([['seen-1', 'new-1', 'new-2', 'seen-2']]);
     expect([...a]).toEqual(['seen-1']);
     expect([...b].sort()).toEqual(['seen-1', 'seen-2']);

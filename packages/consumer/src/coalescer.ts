@@ -6,8 +6,7 @@
  * going on.
  */
 export class Coalescer<T, R = void> {
-  private pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] =
-    [];
+  private pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -62,10 +61,7 @@ export class LookupCoalescer<K> {
   private readonly asks: Coalescer<readonly K[], Set<K>>;
 
   constructor(lookup: (keys: K[]) => Promise<Set<K>>) {
-    this.asks = new Coalescer(
-      (lists) => lookup([...new Set(lists.flat())]),
-      Number.POSITIVE_INFINITY,
-    );
+    this.asks = new Coalescer((lists) => lookup([...new Set(lists.flat())]), Number.POSITIVE_INFINITY);
   }
 
   async ask(keys: readonly K[]): Promise<Set<K>> {

@@ -1,13 +1,4 @@
-import type {
-  Admin,
-  Consumer,
-  EachBatchPayload,
-  IHeaders,
-  Kafka,
-  KafkaMessage,
-  Message,
-  Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   decodeEvent,
@@ -19,15 +10,7 @@ import {
   type Topic,
 } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
-import {
-  ensureTopics,
-  FETCH_BATCHING,
-  HeraldPartitioner,
-  sendTraced,
-  toMessage,
-  waitForTopics,
-  watchJoined,
-} from '@herald/kafka';
+import { ensureTopics, FETCH_BATCHING, HeraldPartitioner, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
 import {
   activeTraceId,
   carriesTraceContext,
@@ -152,8 +135,7 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
     const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined)
-      out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+    if (first !== undefined) out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
   }
   return out;
 }
@@ -193,9 +175,7 @@ export class ConsumerRunner {
    * Which of some events this group has handled (processed_events, outcome handled), asked
    * together with those of the other batches starting at the same moment.
    */
-  private readonly handled = new LookupCoalescer<string>((eventIds) =>
-    this.lookUpHandled(eventIds),
-  );
+  private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -238,10 +218,7 @@ export class ConsumerRunner {
    */
   ownTopics(): { name: string; partitions: number }[] {
     return this.registrations.flatMap((r) => [
-      ...retryTiers(r.policy).map((tier) => ({
-        name: retryTopicName(this.options.groupId, r.topic.name, tier),
-        partitions: 1,
-      })),
+      ...retryTiers(r.policy).map((tier) => ({ name: retryTopicName(this.options.groupId, r.topic.name, tier), partitions: 1 })),
       { name: this.redriveTopic(r), partitions: 1 },
       { name: deadLetterTopicName(this.options.groupId, r.topic.name), partitions: 1 },
     ]);
@@ -302,9 +279,7 @@ export class ConsumerRunner {
    * before the consumer joins. Seeking there (instead of kafkajs' own 'latest' lookup at the first
    * fetch) means an event published once the service reports ready is always seen.
    */
-  private async endsOfNewPartitions(
-    admin: Admin,
-  ): Promise<{ topic: string; partition: number; offset: string }[]> {
+  private async endsOfNewPartitions(admin: Admin): Promise<{ topic: string; partition: number; offset: string }[]> {
     // Only source topics: a group's own retry and redrive topics hold nothing but its own
     // messages, which it must read from the start.
     const sources = this.registrations.map((r) => r.topic.name);
@@ -314,8 +289,7 @@ export class ConsumerRunner {
       const fresh = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
       if (fresh.size === 0) continue;
       for (const end of await admin.fetchTopicOffsets(topic)) {
-        if (fresh.has(end.partition))
-          seeks.push({ topic, partition: end.partition, offset: end.high });
+        if (fresh.has(end.partition)) seeks.push({ topic, partition: end.partition, offset: end.high });
       }
     }
     return seeks;
@@ -338,10 +312,7 @@ export class ConsumerRunner {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const route = this.routes.get(payload.batch.topic);
     if (!route) return;
-    const fetched = payload.batch.messages.map((message) => ({
-      message,
-      headers: stringHeaders(message.headers),
-    }));
+    const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
     if (route.kind === 'retry') await this.onRetryBatch(payload, route, fetched);
     else await this.handleConcurrently(payload, route, fetched);
     await payload.commitOffsetsIfNecessary();
@@ -352,16 +323,10 @@ export class ConsumerRunner {
    * are; the first one not due yet pauses the partition and seeks back to it, to come back when
    * it is due (a tier has one delay, so those after it are not due either).
    */
-  private async onRetryBatch(
-    payload: EachBatchPayload,
-    route: Route,
-    fetched: readonly Fetched[],
-  ): Promise<void> {
+  private async onRetryBatch(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
     const { batch } = payload;
     const now = this.now();
-    const firstWaiting = fetched.findIndex(
-      (f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now,
-    );
+    const firstWaiting = fetched.findIndex((f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now);
     const due = firstWaiting < 0 ? fetched : fetched.slice(0, firstWaiting);
     if (due.length > 0) await this.handleConcurrently(payload, route, due);
     const waiting = fetched[firstWaiting];
@@ -369,18 +334,11 @@ export class ConsumerRunner {
     // Not due yet: stop fetching this partition, come back to this very offset when it is.
     const wait = (intHeader(waiting.headers, RetryHeaders.notBefore) ?? now) - this.now();
     const resume = payload.pause();
-    this.consumer?.seek({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: waiting.message.offset,
-    });
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        resume();
-      },
-      Math.max(0, wait),
-    );
+    this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: waiting.message.offset });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      resume();
+    }, Math.max(0, wait));
     this.timers.add(timer);
     recordOutcome(this.options.groupId, {
       handler: route.registration.name,
@@ -406,33 +364,20 @@ export class ConsumerRunner {
     const lanes = new Map<string, Fetched[]>();
     for (const item of fetched) {
       // Keyless messages have no order to keep: each is a lane of its own.
-      const lane = item.message.key
-        ? item.message.key.toString('base64')
-        : `offset:${item.message.offset}`;
+      const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
       lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
     const dedupe = await this.handledAmong(fetched.map((f) => f.headers));
     const done = new Set<string>();
     const running = () => payload.isRunning() && !payload.isStale();
-    const failures = await forEachLimited(
-      [...lanes.values()],
-      this.options.concurrency ?? 8,
-      async (lane) => {
-        for (const { message, headers } of lane) {
-          if (!running()) return;
-          await this.process({
-            route,
-            fromTopic: batch.topic,
-            partition: batch.partition,
-            message,
-            headers,
-            dedupe,
-          });
-          done.add(message.offset);
-          await payload.heartbeat();
-        }
-      },
-    );
+    const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
+      for (const { message, headers } of lane) {
+        if (!running()) return;
+        await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe });
+        done.add(message.offset);
+        await payload.heartbeat();
+      }
+    });
     let last: string | undefined;
     for (const { message } of fetched) {
       if (!done.has(message.offset)) break;
@@ -440,18 +385,13 @@ export class ConsumerRunner {
     }
     if (last !== undefined) {
       payload.resolveOffset(last);
-      recordLag(
-        this.options.groupId,
-        batch.topic,
-        batch.partition,
-        batch.highWatermark,
-        String(Number(last) + 1),
-      );
+      recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(last) + 1));
     }
     // A lane that failed (Kafka or Postgres unreachable) stopped at its message; kafkajs fetches
     // the batch again from the first unfinished offset.
     if (failures.length > 0) throw failures[0] as Error;
   }
+
 
   /**
    * Handles one message inside a `process <topic>` CONSUMER span whose parent is the context
@@ -469,10 +409,8 @@ export class ConsumerRunner {
       'messaging.kafka.offset': Number(message.offset),
       'herald.handler': route.registration.name,
     };
-    await inSpan(
-      `process ${fromTopic}`,
-      { kind: SpanKind.CONSUMER, parent: contextFromHeaders(headers), attributes },
-      (span) => this.processInSpan(span, incoming),
+    await inSpan(`process ${fromTopic}`, { kind: SpanKind.CONSUMER, parent: contextFromHeaders(headers), attributes }, (span) =>
+      this.processInSpan(span, incoming),
     );
   }
 
@@ -485,10 +423,7 @@ export class ConsumerRunner {
     const firstSeenAt = intHeader(headers, RetryHeaders.firstSeenAt) ?? Number(message.timestamp);
     const firstAttemptAt = intHeader(headers, RetryHeaders.firstAttemptAt) ?? started;
     span.setAttribute('herald.attempt', attempt);
-    const record = (
-      outcome: OutcomeRecord['outcome'],
-      extra: Partial<OutcomeRecord> = {},
-    ): void => {
+    const record = (outcome: OutcomeRecord['outcome'], extra: Partial<OutcomeRecord> = {}): void => {
       span.setAttribute('herald.outcome', outcome);
       recordOutcome(this.options.groupId, {
         handler: registration.name,
@@ -500,33 +435,13 @@ export class ConsumerRunner {
       });
     };
     const origin = {
-      topic:
-        route.kind === 'source'
-          ? fromTopic
-          : (headers[RetryHeaders.originalTopic] ?? registration.topic.name),
-      partition:
-        route.kind === 'source'
-          ? partition
-          : (intHeader(headers, RetryHeaders.originalPartition) ?? partition),
-      offset:
-        route.kind === 'source'
-          ? message.offset
-          : (headers[RetryHeaders.originalOffset] ?? message.offset),
-      timestamp:
-        route.kind === 'source'
-          ? message.timestamp
-          : (headers[RetryHeaders.originalTimestamp] ?? message.timestamp),
+      topic: route.kind === 'source' ? fromTopic : (headers[RetryHeaders.originalTopic] ?? registration.topic.name),
+      partition: route.kind === 'source' ? partition : (intHeader(headers, RetryHeaders.originalPartition) ?? partition),
+      offset: route.kind === 'source' ? message.offset : (headers[RetryHeaders.originalOffset] ?? message.offset),
+      timestamp: route.kind === 'source' ? message.timestamp : (headers[RetryHeaders.originalTimestamp] ?? message.timestamp),
     };
 
-    const delivery: Delivery = {
-      registration,
-      message,
-      headers,
-      origin,
-      attempt,
-      firstSeenAt,
-      firstAttemptAt,
-    };
+    const delivery: Delivery = { registration, message, headers, origin, attempt, firstSeenAt, firstAttemptAt };
     let event: EventOf<Topic>;
     try {
       event = decodeEvent(registration.topic, message.value);
@@ -542,16 +457,10 @@ export class ConsumerRunner {
       record('ignored', { eventId: event.id });
       return;
     }
-    const logger = this.options.logger.child({
-      handler: registration.name,
-      eventId: event.id,
-      attempt,
-    });
+    const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
     const valid: ValidDelivery = { ...delivery, event, logger };
 
-    const handled = dedupe?.asked.has(event.id)
-      ? dedupe.handled.has(event.id)
-      : await this.alreadyHandled(event.id);
+    const handled = dedupe?.asked.has(event.id) ? dedupe.handled.has(event.id) : await this.alreadyHandled(event.id);
     if (handled) {
       logger.info('duplicate delivery: already handled by this group, skipped');
       record('duplicate', { eventId: event.id });
@@ -559,24 +468,14 @@ export class ConsumerRunner {
     }
 
     // Given up before trying: waited too long for a first attempt, or for all of them.
-    if (
-      attempt === 1 &&
-      route.kind === 'source' &&
-      started - firstSeenAt > policy.scheduleToStartTimeout
-    ) {
-      const error = new GivenUpError(
-        'SCHEDULE_TO_START_TIMEOUT',
-        `waited ${started - firstSeenAt} ms for a first attempt, more than ${policy.scheduleToStartTimeout} ms`,
-      );
+    if (attempt === 1 && route.kind === 'source' && started - firstSeenAt > policy.scheduleToStartTimeout) {
+      const error = new GivenUpError('SCHEDULE_TO_START_TIMEOUT', `waited ${started - firstSeenAt} ms for a first attempt, more than ${policy.scheduleToStartTimeout} ms`);
       await this.giveUp(valid, classify(error, policy));
       record('dead-lettered', { eventId: event.id, errorType: error.code });
       return;
     }
     if (started - firstSeenAt > policy.scheduleToCloseTimeout) {
-      const error = new GivenUpError(
-        'SCHEDULE_TO_CLOSE_TIMEOUT',
-        `${started - firstSeenAt} ms since it was first seen, more than ${policy.scheduleToCloseTimeout} ms`,
-      );
+      const error = new GivenUpError('SCHEDULE_TO_CLOSE_TIMEOUT', `${started - firstSeenAt} ms since it was first seen, more than ${policy.scheduleToCloseTimeout} ms`);
       await this.giveUp(valid, classify(error, policy));
       record('dead-lettered', { eventId: event.id, errorType: error.code });
       return;
@@ -585,10 +484,7 @@ export class ConsumerRunner {
     const outbox: Message[] = [];
     const outboxTopics: string[] = [];
     const attemptAbort = new AbortController();
-    const timeout = setTimeout(
-      () => attemptAbort.abort(new AttemptTimeoutError(policy.startToCloseTimeout)),
-      policy.startToCloseTimeout,
-    );
+    const timeout = setTimeout(() => attemptAbort.abort(new AttemptTimeoutError(policy.startToCloseTimeout)), policy.startToCloseTimeout);
     const onStop = (): void => attemptAbort.abort(new Error('consumer stopping'));
     this.stopping.signal.addEventListener('abort', onStop, { once: true });
     const context: HandlerContext = {
@@ -606,8 +502,7 @@ export class ConsumerRunner {
       },
       status: (status, extra) => {
         const built = this.statusEvent(valid, status, extra);
-        if (!built)
-          throw new Error(`${registration.name}: status() needs a describe() on the registration`);
+        if (!built) throw new Error(`${registration.name}: status() needs a describe() on the registration`);
         outbox.push(toMessage(NotificationStatus, built.data.subjectId, built));
         outboxTopics.push(NotificationStatus.name);
       },
@@ -617,11 +512,7 @@ export class ConsumerRunner {
       await Promise.race([
         registration.handle(context),
         new Promise<never>((_, reject) => {
-          attemptAbort.signal.addEventListener(
-            'abort',
-            () => reject(attemptAbort.signal.reason as Error),
-            { once: true },
-          );
+          attemptAbort.signal.addEventListener('abort', () => reject(attemptAbort.signal.reason as Error), { once: true });
         }),
       ]);
     } catch (error) {
@@ -629,10 +520,7 @@ export class ConsumerRunner {
       markFailed(span, error);
       logger.warn({ errorType: why.type, err: error }, `attempt ${attempt} failed: ${why.message}`);
       await this.afterFailure(valid, why);
-      record(why.retriable && attempt < policy.maximumAttempts ? 'retried' : 'dead-lettered', {
-        eventId: event.id,
-        errorType: why.type,
-      });
+      record(why.retriable && attempt < policy.maximumAttempts ? 'retried' : 'dead-lettered', { eventId: event.id, errorType: why.type });
       return;
     } finally {
       clearTimeout(timeout);
@@ -646,11 +534,7 @@ export class ConsumerRunner {
   }
 
   /** The notification.status event of a step, when the handler says which notification it is. */
-  private statusEvent(
-    d: ValidDelivery,
-    status: NotificationStatusValue,
-    extra: StatusExtra = {},
-  ): EventOf<typeof NotificationStatus> | undefined {
+  private statusEvent(d: ValidDelivery, status: NotificationStatusValue, extra: StatusExtra = {}): EventOf<typeof NotificationStatus> | undefined {
     const subject = d.registration.describe?.(d.event);
     if (!subject) return undefined;
     const traceId = activeTraceId();
@@ -664,12 +548,7 @@ export class ConsumerRunner {
         attempt: d.attempt,
         ...(extra.detail ? { detail: extra.detail.slice(0, 1000) } : {}),
         ...(extra.nextAt ? { nextAt: extra.nextAt.toISOString() } : {}),
-        ...(extra.error
-          ? {
-              errorCode: extra.error.type.slice(0, 100),
-              errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE),
-            }
-          : {}),
+        ...(extra.error ? { errorCode: extra.error.type.slice(0, 100), errorMessage: extra.error.message.slice(0, MAX_ERROR_MESSAGE) } : {}),
         // The timeline entry leads to the trace in Jaeger.
         ...(traceId ? { traceId } : {}),
         at: new Date(this.now()).toISOString(),
@@ -682,17 +561,10 @@ export class ConsumerRunner {
   private async afterFailure(d: ValidDelivery, why: Classification): Promise<void> {
     const { policy } = d.registration;
     const now = this.now();
-    const delay = Math.max(
-      withJitter(backoffDelay(policy, d.attempt), policy.jitter, this.random),
-      why.retryAfterMs ?? 0,
-    );
+    const delay = Math.max(withJitter(backoffDelay(policy, d.attempt), policy.jitter, this.random), why.retryAfterMs ?? 0);
     const outOfTime = now + delay - d.firstSeenAt > policy.scheduleToCloseTimeout;
     if (!why.retriable || d.attempt >= policy.maximumAttempts || outOfTime) {
-      const reason = !why.retriable
-        ? 'not retriable'
-        : outOfTime
-          ? 'scheduleToCloseTimeout would pass'
-          : 'no attempt left';
+      const reason = !why.retriable ? 'not retriable' : outOfTime ? 'scheduleToCloseTimeout would pass' : 'no attempt left';
       await this.giveUp(d, why, reason);
       return;
     }
@@ -706,25 +578,16 @@ export class ConsumerRunner {
       [RetryHeaders.firstAttemptAt]: String(d.firstAttemptAt),
       [RetryHeaders.lastAttemptAt]: String(now),
     };
-    const messages: Message[] = [
-      { key: d.message.key, value: d.message.value, headers: retryHeaders },
-    ];
+    const messages: Message[] = [{ key: d.message.key, value: d.message.value, headers: retryHeaders }];
     const topics = [retryTopicName(this.options.groupId, d.registration.topic.name, tier)];
     const status = this.statusEvent(d, 'retrying', { nextAt: new Date(notBefore), error: why });
     if (status) {
       messages.push(toMessage(NotificationStatus, status.data.subjectId, status));
       topics.push(NotificationStatus.name);
     }
-    const attributes = {
-      'herald.retry.topic': topics[0],
-      'herald.retry.delay_ms': delay,
-      'herald.retry.next_attempt': d.attempt + 1,
-    };
+    const attributes = { 'herald.retry.topic': topics[0], 'herald.retry.delay_ms': delay, 'herald.retry.next_attempt': d.attempt + 1 };
     await inSpan('retry', { attributes }, () => this.publishAll(messages, topics));
-    d.logger.info(
-      { retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() },
-      `attempt ${d.attempt + 1} in ${delay} ms`,
-    );
+    d.logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${delay} ms`);
   }
 
   private async giveUp(d: ValidDelivery, why: Classification, reason = 'given up'): Promise<void> {
@@ -732,10 +595,7 @@ export class ConsumerRunner {
     const extra = status ? [toMessage(NotificationStatus, status.data.subjectId, status)] : [];
     await this.deadLetter(d, why, extra);
     await this.markProcessed(d.event.id, 'dead-lettered');
-    d.logger.error(
-      { errorType: why.type, reason },
-      `dead-lettered after ${d.attempt} attempt(s): ${why.message}`,
-    );
+    d.logger.error({ errorType: why.type, reason }, `dead-lettered after ${d.attempt} attempt(s): ${why.message}`);
   }
 
   /** Writes the dead letter: original key, value and headers plus the whole story. */
@@ -751,14 +611,8 @@ export class ConsumerRunner {
     };
     delete headers[RetryHeaders.notBefore];
     const letter: Message = { key: d.message.key, value: d.message.value, headers };
-    const attributes = {
-      'herald.dead_letter.topic': dlq,
-      'herald.error.type': why.type,
-      'herald.attempts': d.attempt,
-    };
-    await inSpan('dead-letter', { attributes }, () =>
-      this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]),
-    );
+    const attributes = { 'herald.dead_letter.topic': dlq, 'herald.error.type': why.type, 'herald.attempts': d.attempt };
+    await inSpan('dead-letter', { attributes }, () => this.publishAll([letter, ...extra], [dlq, ...extra.map(() => NotificationStatus.name)]));
   }
 
   /**
@@ -766,9 +620,7 @@ export class ConsumerRunner {
    * The trace headers are left for the send to write: they then point at this attempt.
    */
   private storyHeaders(d: Delivery, why: Classification): IHeaders {
-    const kept = Object.fromEntries(
-      Object.entries(d.headers).filter(([name]) => !TRACE_HEADER_NAMES.includes(name)),
-    );
+    const kept = Object.fromEntries(Object.entries(d.headers).filter(([name]) => !TRACE_HEADER_NAMES.includes(name)));
     return {
       ...kept,
       [RetryHeaders.originalTopic]: d.origin.topic,
@@ -791,17 +643,14 @@ export class ConsumerRunner {
     const trace = traceHeaders();
     const outgoing = messages.map((message, i) => ({
       topic: topics[i] as string,
-      message: carriesTraceContext(message.headers ?? {})
-        ? message
-        : { ...message, headers: { ...message.headers, ...trace } },
+      message: carriesTraceContext(message.headers ?? {}) ? message : { ...message, headers: { ...message.headers, ...trace } },
     }));
     await this.sends.add(outgoing);
   }
 
   private async sendTogether(items: { topic: string; message: Message }[][]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    for (const { topic, message } of items.flat())
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+    for (const { topic, message } of items.flat()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
     if (!this.producer) throw new Error('consumer not started');
     await sendTraced(this.producer, {
       acks: -1,
@@ -838,10 +687,7 @@ export class ConsumerRunner {
   }
 
   /** Records an event's end for this group, in one statement with the others of the moment. */
-  private async markProcessed(
-    eventId: string,
-    outcome: 'handled' | 'dead-lettered',
-  ): Promise<void> {
+  private async markProcessed(eventId: string, outcome: 'handled' | 'dead-lettered'): Promise<void> {
     await this.marks.add({ eventId, outcome });
   }
 
@@ -862,11 +708,7 @@ export class ConsumerRunner {
  * Runs `fn` over `items`, at most `limit` at a time, and waits for every one of them; returns the
  * failures (none of them stops the others).
  */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<unknown[]> {
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
   let next = 0;
   const failures: unknown[] = [];
   const worker = async (): Promise<void> => {

@@ -71,8 +71,7 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined)
-      out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+    if (first !== undefined) out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
   }
   return out;
 }
@@ -148,11 +147,7 @@ export class DeadLetters {
     if (!range || BigInt(offset) < BigInt(range.from) || BigInt(offset) >= BigInt(range.to)) {
       throw new DeadLetterNotFoundError(`dead letter ${partition}:${offset} in ${dlq}`);
     }
-    const [message] = await this.read(
-      dlq,
-      [{ partition, from: offset, to: String(BigInt(offset) + 1n) }],
-      1,
-    );
+    const [message] = await this.read(dlq, [{ partition, from: offset, to: String(BigInt(offset) + 1n) }], 1);
     if (!message) throw new DeadLetterNotFoundError(`dead letter ${partition}:${offset} in ${dlq}`);
     const [letter] = await this.describe(dlq, [message]);
     return letter!;
@@ -166,40 +161,25 @@ export class DeadLetters {
     const parsed = DeadLetters.parse(dlq);
     if (!parsed) throw new DeadLetterNotFoundError(`dead-letter topic ${dlq}`);
     const letters = await this.list(dlq, 10_000);
-    const wanted =
-      ids === 'all'
-        ? letters.filter((l) => l.redriven === null)
-        : letters.filter((l) => ids.includes(l.id));
+    const wanted = ids === 'all' ? letters.filter((l) => l.redriven === null) : letters.filter((l) => ids.includes(l.id));
     const report: RedriveReport = { redriven: [], refused: [] };
     if (ids !== 'all') {
-      for (const id of ids)
-        if (!letters.some((l) => l.id === id)) report.refused.push({ id, reason: 'not found' });
+      for (const id of ids) if (!letters.some((l) => l.id === id)) report.refused.push({ id, reason: 'not found' });
     }
-    const producer = this.kafka.producer({
-      idempotent: true,
-      retry: { retries: 5 },
-      createPartitioner: HeraldPartitioner,
-    });
+    const producer = this.kafka.producer({ idempotent: true, retry: { retries: 5 }, createPartitioner: HeraldPartitioner });
     await producer.connect();
     try {
       for (const letter of wanted) {
         if (letter.redriven) {
-          report.refused.push({
-            id: letter.id,
-            reason: `already redriven at ${letter.redriven.at}`,
-          });
+          report.refused.push({ id: letter.id, reason: `already redriven at ${letter.redriven.at}` });
           continue;
         }
         if (letter.redriveCount >= this.maxRedrives) {
-          report.refused.push({
-            id: letter.id,
-            reason: `redriven ${letter.redriveCount} times already (limit ${this.maxRedrives})`,
-          });
+          report.refused.push({ id: letter.id, reason: `redriven ${letter.redriveCount} times already (limit ${this.maxRedrives})` });
           continue;
         }
         const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(letter.headers))
-          if (!TRIP_HEADERS.has(name)) headers[name] = value;
+        for (const [name, value] of Object.entries(letter.headers)) if (!TRIP_HEADERS.has(name)) headers[name] = value;
         headers[RetryHeaders.attempt] = '1';
         headers[RetryHeaders.notBefore] = String(Date.now());
         headers[RetryHeaders.redriveCount] = String(letter.redriveCount + 1);
@@ -209,25 +189,13 @@ export class DeadLetters {
           topicMessages: [
             {
               topic: `${parsed.group}.${parsed.topic}.redrive`,
-              messages: [
-                {
-                  key: letter.key,
-                  value:
-                    typeof letter.value === 'string' ? letter.value : JSON.stringify(letter.value),
-                  headers,
-                },
-              ],
+              messages: [{ key: letter.key, value: typeof letter.value === 'string' ? letter.value : JSON.stringify(letter.value), headers }],
             },
           ],
         });
         await this.database.db
           .insert(deadLetterRedrives)
-          .values({
-            dlqTopic: dlq,
-            partition: letter.partition,
-            offset: letter.offset,
-            redriveCount: letter.redriveCount + 1,
-          })
+          .values({ dlqTopic: dlq, partition: letter.partition, offset: letter.offset, redriveCount: letter.redriveCount + 1 })
           .onConflictDoNothing();
         report.redriven.push(letter.id);
       }
@@ -247,10 +215,7 @@ export class DeadLetters {
       if (count > 0) {
         // deleteTopicRecords needs the topic's metadata in this admin's cache.
         await admin.fetchTopicMetadata({ topics: [dlq] });
-        await admin.deleteTopicRecords({
-          topic: dlq,
-          partitions: ranges.map((r) => ({ partition: r.partition, offset: r.to })),
-        });
+        await admin.deleteTopicRecords({ topic: dlq, partitions: ranges.map((r) => ({ partition: r.partition, offset: r.to })) });
       }
       await this.database.db.delete(deadLetterRedrives).where(eq(deadLetterRedrives.dlqTopic, dlq));
       return count;
@@ -265,8 +230,7 @@ export class DeadLetters {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      if (!(await admin.listTopics()).includes(dlq))
-        throw new DeadLetterNotFoundError(`dead-letter topic ${dlq}`);
+      if (!(await admin.listTopics()).includes(dlq)) throw new DeadLetterNotFoundError(`dead-letter topic ${dlq}`);
       const offsets = await admin.fetchTopicOffsets(dlq);
       return offsets.map((p) => ({ partition: p.partition, from: p.low, to: p.high }));
     } finally {
@@ -280,14 +244,9 @@ export class DeadLetters {
     ranges: readonly { partition: number; from: string; to: string }[],
     limit: number,
   ): Promise<(KafkaMessage & { partition: number })[]> {
-    const pending = new Map(
-      ranges.filter((r) => BigInt(r.to) > BigInt(r.from)).map((r) => [r.partition, r]),
-    );
+    const pending = new Map(ranges.filter((r) => BigInt(r.to) > BigInt(r.from)).map((r) => [r.partition, r]));
     if (pending.size === 0) return [];
-    const consumer = this.kafka.consumer({
-      groupId: `herald-dlq-reader-${randomUUID()}`,
-      maxWaitTimeInMs: 100,
-    });
+    const consumer = this.kafka.consumer({ groupId: `herald-dlq-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
     const out: (KafkaMessage & { partition: number })[] = [];
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {
@@ -302,36 +261,26 @@ export class DeadLetters {
           const range = pending.get(partition);
           if (!range) return;
           const offset = BigInt(message.offset);
-          if (offset >= BigInt(range.from) && offset < BigInt(range.to) && out.length < limit)
-            out.push({ ...message, partition });
+          if (offset >= BigInt(range.from) && offset < BigInt(range.to) && out.length < limit) out.push({ ...message, partition });
           if (offset >= BigInt(range.to) - 1n) pending.delete(partition);
           if (pending.size === 0 || out.length >= limit) finish();
         },
       });
-      for (const range of pending.values())
-        consumer.seek({ topic: dlq, partition: range.partition, offset: range.from });
+      for (const range of pending.values()) consumer.seek({ topic: dlq, partition: range.partition, offset: range.from });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         finished,
         new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`reading ${dlq} took longer than 30 s`)),
-            30_000,
-          );
+          timer = setTimeout(() => reject(new Error(`reading ${dlq} took longer than 30 s`)), 30_000);
         }),
       ]).finally(() => clearTimeout(timer));
     } finally {
       await consumer.disconnect();
     }
-    return out.sort(
-      (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
-    );
+    return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
   }
 
-  private async describe(
-    dlq: string,
-    messages: (KafkaMessage & { partition: number })[],
-  ): Promise<DeadLetter[]> {
+  private async describe(dlq: string, messages: (KafkaMessage & { partition: number })[]): Promise<DeadLetter[]> {
     const redrives = await this.database.db
       .select()
       .from(deadLetterRedrives)
@@ -345,9 +294,7 @@ export class DeadLetters {
       } catch {
         /* kept as text: the letter may be there precisely because it is not JSON */
       }
-      const redrive = redrives.find(
-        (r) => r.partition === message.partition && r.offset === message.offset,
-      );
+      const redrive = redrives.find((r) => r.partition === message.partition && r.offset === message.offset);
       return {
         id: `${message.partition}:${message.offset}`,
         dlq,
@@ -366,17 +313,12 @@ export class DeadLetters {
         lastAttemptAt: isoFromMillis(headers[RetryHeaders.lastAttemptAt]),
         original: {
           topic: headers[RetryHeaders.originalTopic] ?? DeadLetters.parse(dlq)?.topic ?? '',
-          partition:
-            headers[RetryHeaders.originalPartition] === undefined
-              ? null
-              : Number(headers[RetryHeaders.originalPartition]),
+          partition: headers[RetryHeaders.originalPartition] === undefined ? null : Number(headers[RetryHeaders.originalPartition]),
           offset: headers[RetryHeaders.originalOffset] ?? null,
         },
         group: headers[RetryHeaders.group] ?? DeadLetters.parse(dlq)?.group ?? '',
         redriveCount: Number(headers[RetryHeaders.redriveCount] ?? 0),
-        redriven: redrive
-          ? { at: redrive.redrivenAt.toISOString(), count: redrive.redriveCount }
-          : null,
+        redriven: redrive ? { at: redrive.redrivenAt.toISOString(), count: redrive.redriveCount } : null,
       };
     });
   }

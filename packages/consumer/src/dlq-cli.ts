@@ -11,8 +11,7 @@ import { openDatabase } from '@herald/db';
 import { createKafka, parseBrokers } from '@herald/kafka';
 import { DeadLetters } from './dead-letters';
 
-const USAGE =
-  'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> | redrive <dlq> (<partition:offset>... | --all) | purge <dlq>';
+const USAGE = 'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> | redrive <dlq> (<partition:offset>... | --all) | purge <dlq>';
 
 async function main(argv: string[]): Promise<number> {
   const env = loadEnv(
@@ -23,10 +22,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const [command, dlq, ...rest] = argv;
   const database = openDatabase(env.DATABASE_URL, { max: 2, application_name: 'herald-dlq' });
-  const letters = new DeadLetters(
-    createKafka({ clientId: 'herald-dlq', brokers: parseBrokers(env.KAFKA_BROKERS) }),
-    database,
-  );
+  const letters = new DeadLetters(createKafka({ clientId: 'herald-dlq', brokers: parseBrokers(env.KAFKA_BROKERS) }), database);
   const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
   try {
     switch (command) {

@@ -4,9 +4,7 @@ import type { RetryPolicy } from './policy';
 /** An attempt ran longer than the policy's startToCloseTimeout. Retriable. */
 export class AttemptTimeoutError extends HeraldError {
   constructor(timeoutMs: number) {
-    super('START_TO_CLOSE_TIMEOUT', `the attempt did not finish within ${timeoutMs} ms`, {
-      retriable: true,
-    });
+    super('START_TO_CLOSE_TIMEOUT', `the attempt did not finish within ${timeoutMs} ms`, { retriable: true });
   }
 }
 
@@ -23,14 +21,7 @@ export interface RetryAfter {
 }
 
 /** Errors of this kind are bugs: retrying cannot help. */
-const PROGRAMMING_ERRORS = new Set([
-  'TypeError',
-  'RangeError',
-  'ReferenceError',
-  'SyntaxError',
-  'EvalError',
-  'URIError',
-]);
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError']);
 
 export interface Classification {
   retriable: boolean;
@@ -48,11 +39,7 @@ export interface Classification {
  */
 export function classify(error: unknown, policy: RetryPolicy): Classification {
   if (!(error instanceof Error)) {
-    return {
-      retriable: false,
-      type: 'NonError',
-      message: `thrown value is not an Error: ${String(error)}`,
-    };
+    return { retriable: false, type: 'NonError', message: `thrown value is not an Error: ${String(error)}` };
   }
   const rawCode = (error as Error & { code?: unknown }).code;
   const code = typeof rawCode === 'string' ? rawCode : undefined;
@@ -66,11 +53,7 @@ export function classify(error: unknown, policy: RetryPolicy): Classification {
   };
   const listed = policy.nonRetryableErrorTypes;
   if (error instanceof ContractViolationError) return { ...base, retriable: false };
-  if (
-    listed.includes(type) ||
-    listed.includes(error.name) ||
-    (code !== undefined && listed.includes(code))
-  ) {
+  if (listed.includes(type) || listed.includes(error.name) || (code !== undefined && listed.includes(code))) {
     return { ...base, retriable: false };
   }
   if (error instanceof HeraldError) return { ...base, retriable: error.retriable };

@@ -50,8 +50,7 @@ export interface HandlerRegistration<T extends Topic = Topic> {
 }
 
 /** What happened to one message, for metrics and tests. */
-export type Outcome =
-  'handled' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered' | 'deferred';
+export type Outcome = 'handled' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered' | 'deferred';
 
 export interface OutcomeRecord {
   handler: string;

@@ -29,27 +29,13 @@ const lag = gauge({
 export function recordOutcome(group: string, record: OutcomeRecord): void {
   const outcome = record.outcome.replace('-', '_');
   messages.inc({ group, handler: record.handler, outcome });
-  if (record.errorType)
-    failures.inc({ group, handler: record.handler, error_type: record.errorType });
-  if (
-    record.outcome === 'handled' ||
-    record.outcome === 'retried' ||
-    record.outcome === 'dead-lettered'
-  ) {
+  if (record.errorType) failures.inc({ group, handler: record.handler, error_type: record.errorType });
+  if (record.outcome === 'handled' || record.outcome === 'retried' || record.outcome === 'dead-lettered') {
     duration.observe({ group, handler: record.handler, outcome }, record.durationMs / 1000);
   }
 }
 
 /** The partition's lag once the consumer is at `nextOffset`. */
-export function recordLag(
-  group: string,
-  topic: string,
-  partition: number,
-  highWatermark: string,
-  nextOffset: string,
-): void {
-  lag.set(
-    { group, topic, partition: String(partition) },
-    Math.max(0, Number(highWatermark) - Number(nextOffset)),
-  );
+export function recordLag(group: string, topic: string, partition: number, highWatermark: string, nextOffset: string): void {
+  lag.set({ group, topic, partition: String(partition) }, Math.max(0, Number(highWatermark) - Number(nextOffset)));
 }

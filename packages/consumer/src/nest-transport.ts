@@ -3,12 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { topicByName, type EventOf, type Topic } from '@herald/contracts';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext, NotificationSubject } from './handler';
-import {
-  DEFAULT_RETRY_POLICY,
-  resolvePolicy,
-  type RetryPolicy,
-  type RetryPolicyInput,
-} from './policy';
+import { DEFAULT_RETRY_POLICY, resolvePolicy, type RetryPolicy, type RetryPolicyInput } from './policy';
 
 /**
  * What a handler declares beside its topic: `@EventPattern(UserCreated.name, handlerOptions({...}))`.
@@ -23,10 +18,7 @@ export interface HandlerOptions<T extends Topic = Topic> {
 }
 
 /** Typed extras for `@EventPattern`. */
-export function handlerOptions<T extends Topic>(
-  _topic: T,
-  options: HandlerOptions<T>,
-): Record<string, unknown> {
+export function handlerOptions<T extends Topic>(_topic: T, options: HandlerOptions<T>): Record<string, unknown> {
   return { herald: options };
 }
 
@@ -59,14 +51,9 @@ export class HeraldKafkaTransport extends Server implements CustomTransportStrat
     const runner = new ConsumerRunner(this.options);
     for (const [pattern, handler] of this.messageHandlers) {
       const topic = topicByName(pattern);
-      if (!topic)
-        throw new Error(`@EventPattern('${pattern}') is not a topic of packages/contracts`);
+      if (!topic) throw new Error(`@EventPattern('${pattern}') is not a topic of packages/contracts`);
       const extras = (handler.extras?.herald ?? {}) as HandlerOptions;
-      const policy = resolvePolicy(
-        this.options.policy ?? DEFAULT_RETRY_POLICY,
-        extras.policy,
-        this.options.policyOverride,
-      );
+      const policy = resolvePolicy(this.options.policy ?? DEFAULT_RETRY_POLICY, extras.policy, this.options.policyOverride);
       runner.register({
         topic,
         name: `${this.options.groupId}:${pattern}`,

@@ -25,13 +25,8 @@ describe('retry policy', () => {
   });
 
   it('computes min(initial × coefficient^(n-1), maximum)', () => {
-    const policy = resolvePolicy(DEFAULT_RETRY_POLICY, {
-      maximumAttempts: 8,
-      maximumInterval: 10_000,
-    });
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(policy, n))).toEqual([
-      1000, 2000, 4000, 8000, 10_000, 10_000,
-    ]);
+    const policy = resolvePolicy(DEFAULT_RETRY_POLICY, { maximumAttempts: 8, maximumInterval: 10_000 });
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(policy, n))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
     expect(retryTiers(policy)).toEqual([1000, 2000, 4000, 8000, 10_000]);
   });
 
@@ -66,12 +61,8 @@ describe('retry policy', () => {
   });
 
   it('names retry and dead-letter topics after the group', () => {
-    expect(retryTopicName('herald-email', 'user.created.v1', 2000)).toBe(
-      'herald-email.user.created.v1.retry.2s',
-    );
-    expect(deadLetterTopicName('herald-slack', 'user.created.v1')).toBe(
-      'herald-slack.user.created.v1.dlq',
-    );
+    expect(retryTopicName('herald-email', 'user.created.v1', 2000)).toBe('herald-email.user.created.v1.retry.2s');
+    expect(deadLetterTopicName('herald-slack', 'user.created.v1')).toBe('herald-slack.user.created.v1.dlq');
     expect([1500, 2000, 60_000, 7_200_000].map(formatDelay)).toEqual(['1500ms', '2s', '1m', '2h']);
   });
 });

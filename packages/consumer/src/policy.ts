@@ -48,25 +48,20 @@ const DURATION_FIELDS = [
 
 /** A policy as written in configuration: durations as ISO-8601 text or milliseconds. */
 export type RetryPolicyInput = Partial<
-  Omit<RetryPolicy, (typeof DURATION_FIELDS)[number]> &
-    Record<(typeof DURATION_FIELDS)[number], number | string>
+  Omit<RetryPolicy, (typeof DURATION_FIELDS)[number]> & Record<(typeof DURATION_FIELDS)[number], number | string>
 >;
 
 /**
  * Merges partial policies over a base and checks the result; throws a RangeError naming the
  * field. Later inputs win.
  */
-export function resolvePolicy(
-  base: RetryPolicy,
-  ...inputs: (RetryPolicyInput | undefined)[]
-): RetryPolicy {
+export function resolvePolicy(base: RetryPolicy, ...inputs: (RetryPolicyInput | undefined)[]): RetryPolicy {
   const merged: Record<string, unknown> = { ...base };
   for (const input of inputs) {
     if (!input) continue;
     for (const [field, value] of Object.entries(input)) {
       if (value === undefined) continue;
-      if (!(field in DEFAULT_RETRY_POLICY))
-        throw new RangeError(`retry policy: unknown field "${field}"`);
+      if (!(field in DEFAULT_RETRY_POLICY)) throw new RangeError(`retry policy: unknown field "${field}"`);
       merged[field] =
         (DURATION_FIELDS as readonly string[]).includes(field) && typeof value === 'string'
           ? parseIsoDuration(value)
@@ -77,22 +72,18 @@ export function resolvePolicy(
   const positive = (field: keyof RetryPolicy, min: number): void => {
     const value = policy[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      throw new RangeError(
-        `retry policy: ${field} must be a number ≥ ${min}, not ${JSON.stringify(value)}`,
-      );
+      throw new RangeError(`retry policy: ${field} must be a number ≥ ${min}, not ${JSON.stringify(value)}`);
     }
   };
   positive('maximumAttempts', 1);
-  if (!Number.isInteger(policy.maximumAttempts))
-    throw new RangeError('retry policy: maximumAttempts must be an integer');
+  if (!Number.isInteger(policy.maximumAttempts)) throw new RangeError('retry policy: maximumAttempts must be an integer');
   positive('initialInterval', 1);
   positive('backoffCoefficient', 1);
   positive('maximumInterval', policy.initialInterval);
   positive('startToCloseTimeout', 1);
   positive('scheduleToCloseTimeout', 1);
   positive('scheduleToStartTimeout', 1);
-  if (!(policy.jitter >= 0 && policy.jitter < 1))
-    throw new RangeError('retry policy: jitter must be in [0, 1)');
+  if (!(policy.jitter >= 0 && policy.jitter < 1)) throw new RangeError('retry policy: jitter must be in [0, 1)');
   if (!Array.isArray(policy.nonRetryableErrorTypes)) {
     throw new RangeError('retry policy: nonRetryableErrorTypes must be a list');
   }
@@ -106,11 +97,7 @@ export function backoffDelay(policy: RetryPolicy, failedAttempt: number): number
 }
 
 /** `delay` spread by ± the policy's jitter. */
-export function withJitter(
-  delay: number,
-  jitter: number,
-  random: () => number = Math.random,
-): number {
+export function withJitter(delay: number, jitter: number, random: () => number = Math.random): number {
   return Math.max(0, Math.round(delay * (1 - jitter + 2 * jitter * random())));
 }
 

@@ -12,11 +12,7 @@ import { TimelineProjector } from './timeline.projector';
 describe('TimelineProjector', () => {
   const infra = infrastructure();
   const database = openDatabase(infra.databaseUrl);
-  const kafka = createKafka({
-    clientId: 'api-projector-test',
-    brokers: infra.kafkaBrokers,
-    log: () => undefined,
-  });
+  const kafka = createKafka({ clientId: 'api-projector-test', brokers: infra.kafkaBrokers, log: () => undefined });
   const producer = kafka.producer();
   const projector = new TimelineProjector({
     kafka,
@@ -30,10 +26,7 @@ describe('TimelineProjector', () => {
   beforeAll(async () => {
     await producer.connect();
     projector.start();
-    await waitFor(() => projector.isJoined(), {
-      timeoutMs: 30_000,
-      description: 'the projector to join its group',
-    });
+    await waitFor(() => projector.isJoined(), { timeoutMs: 30_000, description: 'the projector to join its group' });
   });
   afterAll(async () => {
     await projector.stop();
@@ -51,11 +44,7 @@ describe('TimelineProjector', () => {
       at: new Date().toISOString(),
     });
   const publish = (events: ReturnType<typeof status>[]) =>
-    publishEvents(
-      producer,
-      NotificationStatus,
-      events.map((event) => ({ key: event.data.subjectId, event })),
-    );
+    publishEvents(producer, NotificationStatus, events.map((event) => ({ key: event.data.subjectId, event })));
   const timelineHas = (subjectId: string, eventId: string) => async () =>
     (await listTimeline(database.db, subjectId)).some((e) => e.eventId === eventId);
 
@@ -63,17 +52,9 @@ describe('TimelineProjector', () => {
     const subject = randomUUID();
     const event = status(subject);
     await publish([event]);
-    await waitFor(timelineHas(subject, event.id), {
-      timeoutMs: 45_000,
-      description: 'the timeline row',
-    });
+    await waitFor(timelineHas(subject, event.id), { timeoutMs: 45_000, description: 'the timeline row' });
     const [entry] = await listTimeline(database.db, subject);
-    expect(entry).toMatchObject({
-      eventId: event.id,
-      channel: 'email',
-      status: 'sent',
-      correlationId: event.correlationId,
-    });
+    expect(entry).toMatchObject({ eventId: event.id, channel: 'email', status: 'sent', correlationId: event.correlationId });
   });
 
   it('records a redelivered status once', async () => {
@@ -82,14 +63,8 @@ describe('TimelineProjector', () => {
     const marker = status(subject, 'follow-up');
     await publish([event, event]);
     await publish([event, marker]);
-    await waitFor(timelineHas(subject, marker.id), {
-      timeoutMs: 30_000,
-      description: 'the marker row',
-    });
-    const rows = await database.db
-      .select()
-      .from(notificationTimeline)
-      .where(eq(notificationTimeline.eventId, event.id));
+    await waitFor(timelineHas(subject, marker.id), { timeoutMs: 30_000, description: 'the marker row' });
+    const rows = await database.db.select().from(notificationTimeline).where(eq(notificationTimeline.eventId, event.id));
     expect(rows).toHaveLength(1);
   });
 
@@ -101,17 +76,11 @@ describe('TimelineProjector', () => {
       messages: [
         { key: subject, value: 'garbage' },
         { key: subject, value: null },
-        {
-          key: subject,
-          value: JSON.stringify({ ...status(subject), data: { subjectId: subject } }),
-        },
+        { key: subject, value: JSON.stringify({ ...status(subject), data: { subjectId: subject } }) },
       ],
     });
     await publish([valid]);
-    await waitFor(timelineHas(subject, valid.id), {
-      timeoutMs: 30_000,
-      description: 'the valid row after the garbage',
-    });
+    await waitFor(timelineHas(subject, valid.id), { timeoutMs: 30_000, description: 'the valid row after the garbage' });
     expect(await listTimeline(database.db, subject)).toHaveLength(1);
   });
 });
@@ -120,11 +89,7 @@ describe('TimelineProjector', () => {
 describe('TimelineProjector batching', () => {
   const infra = infrastructure();
   const database = openDatabase(infra.databaseUrl);
-  const kafka = createKafka({
-    clientId: 'api-projector-batching-test',
-    brokers: infra.kafkaBrokers,
-    log: () => undefined,
-  });
+  const kafka = createKafka({ clientId: 'api-projector-batching-test', brokers: infra.kafkaBrokers, log: () => undefined });
   const producer = kafka.producer();
   beforeAll(async () => producer.connect());
   afterAll(async () => {
@@ -153,10 +118,7 @@ describe('TimelineProjector batching', () => {
     });
     projector.start();
     try {
-      await waitFor(() => projector.isJoined(), {
-        timeoutMs: 30_000,
-        description: 'the projector to join',
-      });
+      await waitFor(() => projector.isJoined(), { timeoutMs: 30_000, description: 'the projector to join' });
       // 60 subjects: keys on every partition of the topic (one is left out once in 50,000 runs).
       const events = Array.from({ length: 60 }, (_, i) =>
         newEvent(NotificationStatus, {
@@ -169,23 +131,11 @@ describe('TimelineProjector batching', () => {
           at: new Date().toISOString(),
         }),
       );
-      await publishEvents(
-        producer,
-        NotificationStatus,
-        events.map((event) => ({ key: event.data.subjectId, event })),
-      );
+      await publishEvents(producer, NotificationStatus, events.map((event) => ({ key: event.data.subjectId, event })));
       const ids = events.map((e) => e.id);
       const recorded = async () =>
-        (
-          await database.db
-            .select({ id: notificationTimeline.eventId })
-            .from(notificationTimeline)
-            .where(inArray(notificationTimeline.eventId, ids))
-        ).length;
-      await waitFor(async () => (await recorded()) === events.length, {
-        timeoutMs: 30_000,
-        description: 'all 60 rows',
-      });
+        (await database.db.select({ id: notificationTimeline.eventId }).from(notificationTimeline).where(inArray(notificationTimeline.eventId, ids))).length;
+      await waitFor(async () => (await recorded()) === events.length, { timeoutMs: 30_000, description: 'all 60 rows' });
       // One insert for the fetch; two if a fetch happened to end while the send was being written.
       // A statement a partition would be six.
       expect(statements).toBeGreaterThanOrEqual(1);

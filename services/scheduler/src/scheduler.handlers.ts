@@ -1,11 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import {
-  EmailSent,
-  ScheduleCancelRequested,
-  ScheduleRequested,
-  UserDeleted,
-} from '@herald/contracts';
+import { EmailSent, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
 import { handlerOptions, type HandlerContext } from '@herald/consumer';
 import { inSpan, traceHeaders } from '@herald/telemetry';
 import { onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
@@ -35,14 +30,9 @@ export class SchedulerHandlers {
   )
   async emailSent(@Payload() ctx: HandlerContext<typeof EmailSent>): Promise<void> {
     const attributes = { 'herald.user_id': ctx.event.data.subjectId };
-    const result = await inSpan('schedule follow-up', { attributes }, () =>
-      onEmailSent(ctx.event, this.deps, traceHeaders()),
-    );
+    const result = await inSpan('schedule follow-up', { attributes }, () => onEmailSent(ctx.event, this.deps, traceHeaders()));
     if (result.outcome === 'scheduled') {
-      ctx.status('scheduled', {
-        nextAt: result.dueAt,
-        detail: `follow-up due at ${result.dueAt.toISOString()}`,
-      });
+      ctx.status('scheduled', { nextAt: result.dueAt, detail: `follow-up due at ${result.dueAt.toISOString()}` });
     } else {
       ctx.logger.info({ reason: result.reason }, 'no follow-up scheduled');
     }
@@ -50,41 +40,25 @@ export class SchedulerHandlers {
 
   @EventPattern(
     UserDeleted.name,
-    handlerOptions(UserDeleted, {
-      describe: (e) => ({ subjectId: e.data.userId, notification: 'follow-up' }),
-    }),
+    handlerOptions(UserDeleted, { describe: (e) => ({ subjectId: e.data.userId, notification: 'follow-up' }) }),
   )
   async userDeleted(@Payload() ctx: HandlerContext<typeof UserDeleted>): Promise<void> {
     const cancelled = await onUserDeleted(ctx.event, this.deps);
-    if (cancelled > 0)
-      ctx.status('cancelled', {
-        detail: `${cancelled} pending follow-up(s) cancelled: user deleted`,
-      });
+    if (cancelled > 0) ctx.status('cancelled', { detail: `${cancelled} pending follow-up(s) cancelled: user deleted` });
   }
 
   @EventPattern(ScheduleRequested.name)
   async scheduleRequested(@Payload() ctx: HandlerContext<typeof ScheduleRequested>): Promise<void> {
-    const attributes = {
-      'herald.schedule_key': ctx.event.data.scheduleKey,
-      'herald.scheduled.topic': ctx.event.data.topic,
-    };
+    const attributes = { 'herald.schedule_key': ctx.event.data.scheduleKey, 'herald.scheduled.topic': ctx.event.data.topic };
     const result = await inSpan(`schedule ${ctx.event.data.topic}`, { attributes }, () =>
       onScheduleRequested(ctx.event, this.deps, traceHeaders()),
     );
-    ctx.logger.info(
-      { scheduleKey: ctx.event.data.scheduleKey, dueAt: result.dueAt, replaced: result.replaced },
-      'scheduled',
-    );
+    ctx.logger.info({ scheduleKey: ctx.event.data.scheduleKey, dueAt: result.dueAt, replaced: result.replaced }, 'scheduled');
   }
 
   @EventPattern(ScheduleCancelRequested.name)
-  async scheduleCancelRequested(
-    @Payload() ctx: HandlerContext<typeof ScheduleCancelRequested>,
-  ): Promise<void> {
+  async scheduleCancelRequested(@Payload() ctx: HandlerContext<typeof ScheduleCancelRequested>): Promise<void> {
     const cancelled = await onScheduleCancelRequested(ctx.event, this.deps);
-    ctx.logger.info(
-      { scheduleKey: ctx.event.data.scheduleKey, cancelled },
-      'schedule cancel requested',
-    );
+    ctx.logger.info({ scheduleKey: ctx.event.data.scheduleKey, cancelled }, 'schedule cancel requested');
   }
 }
