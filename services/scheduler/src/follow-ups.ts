@@ -43,6 +43,11 @@ export type FollowUpResult =
       reason: 'not-welcome' | 'user-gone';
     };
 
+/** Only a welcome email has a follow-up: what the scheduler's EmailSent handler accepts. */
+export function hasFollowUp(event: EventOf<typeof EmailSent>): boolean {
+  return event.data.template === 'welcome';
+}
+
 /** The schedule key of a user's follow-up; every key of theirs starts with it. */
 export function followUpKey(userId: string): string {
   return `follow-up:${userId}`;
@@ -58,8 +63,8 @@ export async function onEmailSent(
   deps: FollowUpDeps,
   headers: Readonly<Record<string, string | undefined>> = {},
 ): Promise<FollowUpResult> {
-  const { subjectId, template, sentAt } = event.data;
-  if (template !== 'welcome') return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
+  const { subjectId, sentAt } = event.data;
+  if (!hasFollowUp(event)) return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
   const dueAt = new Date(Date.parse(sentAt) + deps.followUpDelayMs);
   const [user] = await deps.store.db
     .select({ email: users.email, username: users.username, fullName: users.fullName })

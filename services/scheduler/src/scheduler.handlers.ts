@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { EmailSent, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
 import { handlerOptions, type HandlerContext } from '@herald/consumer';
 import { inSpan, traceHeaders } from '@herald/telemetry';
-import { onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
+import { hasFollowUp, onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
 import { onScheduleCancelRequested, onScheduleRequested } from './schedule-requests';
 
 export const FOLLOW_UP_DEPS = Symbol('FOLLOW_UP_DEPS');
@@ -24,7 +24,7 @@ export class SchedulerHandlers {
     handlerOptions(EmailSent, {
       // Only a welcome email has a follow-up: the others (half of them follow-ups) are not even
       // marked processed.
-      accepts: (e) => e.data.template === 'welcome',
+      accepts: hasFollowUp,
       describe: (e) => ({ subjectId: e.data.subjectId, notification: 'follow-up' }),
     }),
   )
