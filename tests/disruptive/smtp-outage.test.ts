@@ -4,7 +4,7 @@ import { decodeEvent, newEvent, NotificationStatus, UserCreated, type EventOf } 
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { emailsTo, infrastructure, startService, uniqueName, waitFor, runStack } from '@herald/testing';
+import { emailsTo, infrastructure, runFromEnd, startService, uniqueName, waitFor, runStack } from '@herald/testing';
 
 // SMTP down (Mailpit stopped): the welcome email is attempted at the policy's intervals, lands in
 // the email dead-letter topic after maximumAttempts; with Mailpit back, a redrive delivers it
@@ -30,8 +30,7 @@ const TOLERANCE_MS = 1000;
   const statuses: EventOf<typeof NotificationStatus>[] = [];
   try {
     await Promise.all([producer.connect(), statusReader.connect()]);
-    await statusReader.subscribe({ topic: NotificationStatus.name, fromBeginning: true });
-    await statusReader.run({
+    await runFromEnd(kafka, statusReader, NotificationStatus.name, {
       eachMessage: async ({ message }) => {
         if (String(message.key) === userId) statuses.push(decodeEvent(NotificationStatus, message.value));
       },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
@@ -10,7 +11,16 @@ import {
   type Topic,
 } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
-import { ensureTopics, FETCH_BATCHING, HeraldPartitioner, sendTraced, toMessage, waitForTopics, watchJoined } from '@herald/kafka';
+import {
+  beforeRejoin,
+  ensureTopics,
+  FETCH_BATCHING,
+  HeraldPartitioner,
+  sendTraced,
+  toMessage,
+  waitForTopics,
+  watchJoined,
+} from '@herald/kafka';
 import {
   activeTraceId,
   carriesTraceContext,
@@ -23,6 +33,9 @@ import {
   type Span,
 } from '@herald/telemetry';
 import { Coalescer, LookupCoalescer } from './coalescer';
+import { KeyedLanes } from './keyed-lanes';
+import { OffsetTracker, type Tracked } from './offset-tracker';
+import { RecentSet } from './recent-set';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -47,6 +60,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_STACK = 4000;
 const MAX_ERROR_MESSAGE = 2000;
 
+/** Messages of a retry topic's batch handled at once (they come in due order, a few at a time). */
+const RETRY_BATCH_CONCURRENCY = 8;
+/** How long a rejoin or a stop waits for the messages in progress before it goes on regardless. */
+const DRAIN_TIMEOUT_MS = 20_000;
+/** Event ids this consumer handled lately, kept to skip a copy fetched while the first was in progress. */
+const RECENT_HANDLED = 10_000;
+
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
   /** The consumer group; retry and dead-letter topics are named after it. */
@@ -56,13 +76,20 @@ export interface ConsumerRunnerOptions {
   /** Holds processed_events, the once-per-group record. */
   database: DatabaseHandle;
   logger: Logger;
-  /** Partitions processed in parallel; default 6 (every partition of a Herald topic). */
+  /** Partitions kafkajs hands over in parallel; default 6 (every partition of a Herald topic). */
   partitionsConsumedConcurrently?: number;
   /**
-   * Messages of one partition's batch handled at once, default 8. Messages with the same key are
-   * always handled one after the other, in offset order; only different keys overlap.
+   * Messages handled at once, default 32. Messages with the same key on a topic are always
+   * handled one after the other, in offset order; only different keys overlap.
    */
   concurrency?: number;
+  /**
+   * Messages fetched and not finished at which fetching waits, default 8 × `concurrency`: how far
+   * the consumer reads ahead of its slowest message.
+   */
+  maxInProgress?: number;
+  /** How often the offsets of finished messages are committed, default 1000 ms. */
+  commitIntervalMs?: number;
   /**
    * How long the events and the processed mark of a handled message wait for those of the others
    * being handled, to go out in one Kafka request and one statement; default 5 ms.
@@ -118,7 +145,8 @@ interface Incoming {
   partition: number;
   message: KafkaMessage;
   headers: Record<string, string>;
-  dedupe?: BatchDedupe;
+  /** What processed_events said about the batch's events; undefined: ask about this one alone. */
+  dedupe?: Promise<BatchDedupe | undefined>;
 }
 
 /** A delivery whose value passed its contract. */
@@ -154,6 +182,14 @@ function intHeader(headers: Record<string, string>, name: string): number | unde
  * with the full story. A message waits for its retry time by pausing its partition, never by
  * sleeping in a handler (a sleeping kafkajs consumer stops heartbeating and is evicted).
  *
+ * Source topics are read ahead of their handling: kafkajs fetches again only once every batch of
+ * its last fetch is processed, so a batch hands its messages to lanes (one per key: a key's
+ * messages in order, different keys at once, up to `concurrency`) and returns, and the slowest
+ * message of a fetch no longer holds back the next. Offsets are committed by the runner, up to the
+ * first message of each partition still in progress (an OffsetTracker). Before the consumer
+ * rejoins its group (a rebalance) or stops, it finishes what it took and commits, so no other
+ * member is handed a message this one is still handling.
+ *
  * Order of effects for one message: handler side effect → events it emitted → processed mark →
  * offset commit. A crash in between means the message is seen again; the processed mark then
  * skips it, except in the window between the side effect and the mark (at-least-once; the email
@@ -176,6 +212,18 @@ export class ConsumerRunner {
    * together with those of the other batches starting at the same moment.
    */
   private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
+  private readonly lanes: KeyedLanes;
+  private readonly maxInProgress: number;
+  private readonly tracker = new OffsetTracker();
+  /** Event ids handled lately, checked again when a message's turn comes. */
+  private readonly recentlyHandled = new RecentSet<string>(RECENT_HANDLED);
+  private readonly highWatermarks = new Map<string, string>();
+  /** The partitions of the last join ("topic\0partition"): only those are committed. */
+  private owned = new Set<string>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private commits: Promise<void> = Promise.resolve();
+  private commitQueued = false;
+  private removeRejoinHook: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -183,6 +231,9 @@ export class ConsumerRunner {
     const linger = options.lingerMs ?? 5;
     this.sends = new Coalescer((items) => this.sendTogether(items), 500, linger);
     this.marks = new Coalescer((items) => this.markTogether(items), 500, linger);
+    const concurrency = options.concurrency ?? 32;
+    this.lanes = new KeyedLanes(concurrency);
+    this.maxInProgress = options.maxInProgress ?? concurrency * 8;
   }
 
   /** Adds a handler; one per topic in a group. Call before start(). */
@@ -254,6 +305,11 @@ export class ConsumerRunner {
     });
     this.consumer = consumer;
     this.joined = watchJoined(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+      this.removeRejoinHook?.();
+      this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
+    });
     await consumer.connect();
     // Right after topics are created the broker may still deny knowing them for a moment
     // (a retriable UNKNOWN_TOPIC_OR_PARTITION): try again rather than fail the start.
@@ -269,9 +325,20 @@ export class ConsumerRunner {
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
       eachBatchAutoResolve: false,
+      // The runner commits: up to the first message still in progress of each partition.
+      autoCommit: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    for (const seek of seeks) consumer.seek(seek);
+    for (const seek of seeks) {
+      consumer.seek(seek);
+      // Committed with the others (kafkajs commits a seek only when it commits by itself), so a
+      // restart reads on from here, even before a message came.
+      this.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
+    }
+    this.commitTimer = setInterval(() => {
+      if (!this.commitQueued) void this.commit();
+    }, this.options.commitIntervalMs ?? 1000);
+    this.commitTimer.unref();
   }
 
   /**
@@ -300,13 +367,63 @@ export class ConsumerRunner {
     return this.joined();
   }
 
-  /** Stops fetching, lets the batch in flight finish, commits and disconnects. */
+  /**
+   * Stops: attempts in progress are aborted (and go to a retry topic), messages not started are
+   * left for the next run, the offsets of the finished ones are committed, then it disconnects.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    clearInterval(this.commitTimer);
+    await this.drain('stopping');
+    await this.commit();
+    this.removeRejoinHook?.();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
+  }
+
+  /**
+   * Before a rejoin: finishes the messages taken, commits, and starts the bookkeeping again (the
+   * partitions of the new assignment are read from their committed offsets).
+   */
+  private async beforeRejoin(): Promise<void> {
+    await this.drain('rejoining the group');
+    await this.commit();
+    this.tracker.reset();
+  }
+
+  /** Waits for the lanes to empty, at most DRAIN_TIMEOUT_MS. */
+  private async drain(why: string): Promise<void> {
+    if (this.lanes.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), DRAIN_TIMEOUT_MS);
+    });
+    const late = await Promise.race([this.lanes.idle().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.options.logger.warn({ inProgress: this.lanes.size }, `${why}: messages still in progress after ${DRAIN_TIMEOUT_MS} ms; going on without them`);
+  }
+
+  /**
+   * Commits the finished offsets of the partitions this member owns, after any commit already
+   * under way. Never rejects: a failed commit is logged, and the next one carries its offsets.
+   */
+  private commit(): Promise<void> {
+    this.commitQueued = true;
+    this.commits = this.commits.then(async () => {
+      this.commitQueued = false;
+      const consumer = this.consumer;
+      const offsets = this.tracker.committable((topic, partition) => this.owned.has(partitionKey(topic, partition)));
+      if (!consumer || offsets.length === 0) return;
+      try {
+        await consumer.commitOffsets(offsets);
+        this.tracker.committed(offsets);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'could not commit offsets; the next commit carries them');
+      }
+    });
+    return this.commits;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -314,8 +431,65 @@ export class ConsumerRunner {
     if (!route) return;
     const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
     if (route.kind === 'retry') await this.onRetryBatch(payload, route, fetched);
-    else await this.handleConcurrently(payload, route, fetched);
-    await payload.commitOffsetsIfNecessary();
+    else await this.takeBatch(payload, route, fetched);
+  }
+
+  /**
+   * A batch of a source topic: its messages go to their lanes and the batch returns, so kafkajs
+   * fetches on. When `maxInProgress` messages are taken and not finished, it waits (and
+   * heartbeats) until fewer are: the consumer reads ahead, but only so far.
+   */
+  private async takeBatch(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
+    const { batch } = payload;
+    const going = () => payload.isRunning() && !this.stopping.signal.aborted;
+    while (this.lanes.size >= this.maxInProgress) {
+      if (!going()) return;
+      await Promise.race([this.lanes.whenBelow(this.maxInProgress), sleep(1000)]);
+      await payload.heartbeat();
+    }
+    if (!going()) return;
+    this.highWatermarks.set(partitionKey(batch.topic, batch.partition), batch.highWatermark);
+    const taken: [Fetched, Tracked][] = [];
+    for (const item of fetched) {
+      const tracked = this.tracker.take(batch.topic, batch.partition, Number(item.message.offset));
+      if (tracked) taken.push([item, tracked]);
+    }
+    if (taken.length > 0) {
+      // One query for the batch, asked now and awaited by each message when its turn comes.
+      const dedupe = this.handledAmong(taken.map(([f]) => f.headers)).catch(() => undefined);
+      for (const [{ message, headers }, tracked] of taken) {
+        // Keyless messages have no order to keep: each is a lane of its own.
+        const lane = message.key ? `${batch.topic}\u0000${message.key.toString('base64')}` : `${batch.topic}\u0000${batch.partition}@${message.offset}`;
+        const incoming: Incoming = { route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe };
+        this.lanes.push(lane, () => this.finish(incoming, tracked));
+      }
+    }
+    const last = fetched[fetched.length - 1];
+    if (last) payload.resolveOffset(last.message.offset);
+  }
+
+  /**
+   * Handles a taken message to one of its ends, then lets its partition's commit pass it. When
+   * Kafka or PostgreSQL fails under it, it tries again (backing off) rather than skip it; when the
+   * consumer stops first, it is left unfinished, to be fetched again by the next run.
+   */
+  private async finish(incoming: Incoming, tracked: Tracked): Promise<void> {
+    for (let failures = 0; ; failures += 1) {
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.process(incoming);
+        break;
+      } catch (error) {
+        const { fromTopic: topic, partition, message } = incoming;
+        this.options.logger.warn({ err: error, topic, partition, offset: message.offset }, 'could not finish a message; trying it again');
+        // Cut short by a stop (the loop then leaves the message unfinished).
+        await sleep(Math.min(250 * 2 ** failures, 10_000), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
+    this.tracker.complete(tracked);
+    const next = this.tracker.finishedUpTo(tracked.topic, tracked.partition);
+    const highWatermark = this.highWatermarks.get(partitionKey(tracked.topic, tracked.partition));
+    if (next !== undefined && highWatermark !== undefined) recordLag(this.options.groupId, tracked.topic, tracked.partition, highWatermark, String(next));
   }
 
   /**
@@ -350,10 +524,10 @@ export class ConsumerRunner {
   }
 
   /**
-   * Handles messages of one partition's batch: those of different keys concurrently (up to
-   * `concurrency`), those of one key in offset order. The offset resolved is the end of the
-   * longest run of handled messages from the start, so a stop or a crash mid-batch redelivers
-   * what was not finished (and the processed mark skips what was).
+   * Handles the due messages of a retry topic's batch before the next fetch: those of different
+   * keys concurrently, those of one key in offset order. The offset resolved (and committed) is
+   * the end of the longest run of handled messages from the start, so a stop or a crash mid-batch
+   * redelivers what was not finished (and the processed mark skips what was).
    */
   private async handleConcurrently(
     payload: EachBatchPayload,
@@ -367,10 +541,10 @@ export class ConsumerRunner {
       const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
       lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
-    const dedupe = await this.handledAmong(fetched.map((f) => f.headers));
+    const dedupe = Promise.resolve(await this.handledAmong(fetched.map((f) => f.headers)));
     const done = new Set<string>();
     const running = () => payload.isRunning() && !payload.isStale();
-    const failures = await forEachLimited([...lanes.values()], this.options.concurrency ?? 8, async (lane) => {
+    const failures = await forEachLimited([...lanes.values()], RETRY_BATCH_CONCURRENCY, async (lane) => {
       for (const { message, headers } of lane) {
         if (!running()) return;
         await this.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe });
@@ -385,6 +559,7 @@ export class ConsumerRunner {
     }
     if (last !== undefined) {
       payload.resolveOffset(last);
+      this.tracker.finishedThrough(batch.topic, batch.partition, Number(last));
       recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(last) + 1));
     }
     // A lane that failed (Kafka or Postgres unreachable) stopped at its message; kafkajs fetches
@@ -460,7 +635,9 @@ export class ConsumerRunner {
     const logger = this.options.logger.child({ handler: registration.name, eventId: event.id, attempt });
     const valid: ValidDelivery = { ...delivery, event, logger };
 
-    const handled = dedupe?.asked.has(event.id) ? dedupe.handled.has(event.id) : await this.alreadyHandled(event.id);
+    const known = await dedupe;
+    const handled =
+      this.recentlyHandled.has(event.id) || (known?.asked.has(event.id) ? known.handled.has(event.id) : await this.alreadyHandled(event.id));
     if (handled) {
       logger.info('duplicate delivery: already handled by this group, skipped');
       record('duplicate', { eventId: event.id });
@@ -529,7 +706,8 @@ export class ConsumerRunner {
 
     await this.publishAll(outbox, outboxTopics);
     await this.markProcessed(event.id, 'handled');
-    dedupe?.handled.add(event.id);
+    known?.handled.add(event.id);
+    this.recentlyHandled.add(event.id);
     record('handled', { eventId: event.id });
   }
 
@@ -702,6 +880,10 @@ export class ConsumerRunner {
       values: [this.options.groupId, [...last.keys()], [...last.values()]],
     });
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 /**

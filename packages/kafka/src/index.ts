@@ -8,3 +8,4 @@ export { sendTraced } from './traced-send';
 export { HeraldPartitioner, murmur2, partitionOfKey } from './partitioner';
 export { fixRequestQueueTimerLoop } from './request-queue';
 export type { TracedBatch } from './traced-send';
+export { beforeRejoin } from './rejoin-hook';

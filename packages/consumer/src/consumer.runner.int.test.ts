@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Producer } from 'kafkajs';
+import pino from 'pino';
+import { newEvent, UserCreated, type EventOf } from '@herald/contracts';
+import { openDatabase } from '@herald/db';
+import { createKafka, HeraldPartitioner, partitionOfKey, toMessage } from '@herald/kafka';
+import { infrastructure, uniqueName, waitFor } from '@herald/testing';
+import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
+import type { HandlerContext } from './handler';
+import { DEFAULT_RETRY_POLICY } from './policy';
+
+// Integration: the runner against the real Kafka (UserCreated, six partitions, shared with every
+// other test: each test acts only on its own users) and PostgreSQL (processed_events), with a
+// consumer group of its own per test.
+const infra = infrastructure();
+const database = openDatabase(infra.databaseUrl);
+const kafka = createKafka({ clientId: 'consumer-runner-test', brokers: infra.kafkaBrokers, log: () => undefined });
+const logger = pino({ level: 'silent' });
+let producer: Producer;
+let admin: Admin;
+const runners: ConsumerRunner[] = [];
+
+beforeAll(async () => {
+  producer = kafka.producer({ createPartitioner: HeraldPartitioner });
+  admin = kafka.admin();
+  await Promise.all([producer.connect(), admin.connect()]);
+});
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all([producer.disconnect(), admin.disconnect()]);
+  await database.close();
+});
+
+/** A user id whose events land on `partition` of UserCreated. */
+function userOn(partition: number): string {
+  for (;;) {
+    const id = randomUUID();
+    if (partitionOfKey(id, 6) === partition) return id;
+  }
+}
+
+function userCreated(userId: string): EventOf<typeof UserCreated> {
+  return newEvent(UserCreated, {
+    userId,
+    email: `${userId}@example.com`,
+    username: `u${userId.slice(0, 8)}`,
+    fullName: 'Ada Lovelace',
+    createdAt: new Date().toISOString(),
+  });
+}
+
+/** Publishes one event and returns its offset. */
+async function publish(event: EventOf<typeof UserCreated>): Promise<number> {
+  const [meta] = await producer.send({ topic: UserCreated.name, acks: -1, messages: [toMessage(UserCreated, event.data.userId, event)] });
+  return Number(meta?.baseOffset);
+}
+
+/** A release-once gate a handler waits on. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
+
+async function committed(groupId: string, partition: number): Promise<number> {
+  const [topic] = await admin.fetchOffsets({ groupId, topics: [UserCreated.name] });
+  return Number(topic?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+}
+
+async function startRunner(
+  groupId: string,
+  handle: (ctx: HandlerContext<typeof UserCreated>) => Promise<void>,
+  options: Partial<ConsumerRunnerOptions> = {},
+): Promise<ConsumerRunner> {
+  const runner = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitIntervalMs: 100, ...options });
+  runner.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handle(ctx) });
+  runners.push(runner);
+  await runner.start();
+  await waitFor(() => runner.isJoined(), { timeoutMs: 30_000, description: `${groupId} to join` });
+  return runner;
+}
+
+describe('ConsumerRunner reading ahead', () => {
+  it('handles the messages after a slow one meanwhile, keeps a key in order, and commits past the slow one only when it ends', async () => {
+    const groupId = uniqueName('runner-ahead');
+    const slowUser = userOn(0);
+    const slow = userCreated(slowUser);
+    const held = gate();
+    const started = new Set<string>();
+    const ended: string[] = [];
+    const mine = new Set<string>([slowUser]);
+    await startRunner(groupId, async ({ event }) => {
+      if (!mine.has(event.data.userId)) return;
+      started.add(event.id);
+      if (event.id === slow.id) await held.wait;
+      ended.push(event.id);
+    });
+    const slowOffset = await publish(slow);
+    await waitFor(() => started.has(slow.id), { timeoutMs: 30_000, description: 'the slow message to start' });
+
+    // Published after the slow one started, on its partition: a later fetch.
+    const others = Array.from({ length: 5 }, () => userCreated(userOn(0)));
+    others.forEach((e) => mine.add(e.data.userId));
+    const sameKey = userCreated(slowUser);
+    let lastOffset = 0;
+    for (const event of [...others, sameKey]) lastOffset = await publish(event);
+    await waitFor(() => others.every((e) => ended.includes(e.id)), { timeoutMs: 30_000, description: 'the other users handled while the slow one waits' });
+
+    // The slow message's key waits behind it, and no commit passes it (three commit intervals on).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(started.has(sameKey.id)).toBe(false);
+    expect(await committed(groupId, 0)).toBeLessThanOrEqual(slowOffset);
+
+    held.open();
+    await waitFor(() => ended.includes(sameKey.id), { timeoutMs: 30_000, description: 'the same user’s second event' });
+    expect(ended.indexOf(slow.id)).toBeLessThan(ended.indexOf(sameKey.id));
+    await waitFor(async () => (await committed(groupId, 0)) > lastOffset, { timeoutMs: 10_000, description: 'the commit past the last message' });
+  });
+
+  it('hands no message it is still handling to a member that joins, and handles each once', async () => {
+    const groupId = uniqueName('runner-rejoin');
+    // One on every partition: whichever partitions the rebalance moves, one of them is in progress.
+    const slow = Array.from({ length: 6 }, (_, p) => userCreated(userOn(p)));
+    const slowIds = new Set(slow.map((e) => e.id));
+    const held = gate();
+    const calls: { runner: string; eventId: string }[] = [];
+    const mine = new Set<string>(slow.map((e) => e.data.userId));
+    const handler = (name: string) => async ({ event }: HandlerContext<typeof UserCreated>) => {
+      if (!mine.has(event.data.userId)) return;
+      calls.push({ runner: name, eventId: event.id });
+      if (slowIds.has(event.id)) await held.wait;
+    };
+    await startRunner(groupId, handler('first'));
+    for (const event of slow) await publish(event);
+    await waitFor(() => calls.length === slow.length, { timeoutMs: 30_000, description: 'the first member to start on every message' });
+
+    // A second member joins; the group cannot settle until the first has finished its messages.
+    const second = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitIntervalMs: 100 });
+    second.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handler('second')(ctx) });
+    runners.push(second);
+    // kafkajs' run() returns once the member has joined: not before the first one finished.
+    const secondStarted = second.start();
+    // Long enough for the first member's heartbeat (every 3 s) to learn of the rebalance.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    expect(second.isJoined()).toBe(false);
+    expect(calls.filter((c) => c.runner !== 'first')).toEqual([]);
+
+    held.open();
+    await secondStarted;
+    await waitFor(() => second.isJoined(), { timeoutMs: 30_000, description: 'the second member to join' });
+    // After the rebalance, a message on each partition: each handled once, by whichever owns it.
+    const after = Array.from({ length: 6 }, (_, p) => userCreated(userOn(p)));
+    after.forEach((e) => mine.add(e.data.userId));
+    for (const event of after) await publish(event);
+    await waitFor(() => after.every((e) => calls.some((c) => c.eventId === e.id)), { timeoutMs: 30_000, description: 'the messages after the rebalance' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ids = calls.map((c) => c.eventId);
+    expect(ids).toHaveLength(slow.length + after.length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(calls.map((c) => c.runner))).toEqual(new Set(['first', 'second']));
+  }, 90_000);
+});
