@@ -11,6 +11,7 @@ const settings = readPeerSettings();
 const connection = connectionOf(settings);
 const queueName = process.env.QUEUE ?? QUEUES.email;
 const concurrency = Number(process.env.CONCURRENCY ?? 50);
+const smtpPoolSize = Number(process.env.SMTP_POOL_SIZE ?? 30);
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -22,8 +23,8 @@ function escapeSlack(text: string): string {
 
 function emailProcessor(): (job: Job<SignupJob>) => Promise<void> {
   const smtp = new URL(settings.smtpUrl);
-  // The same pool as Herald's email service by default (SMTP_POOL_SIZE 10).
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: 10, host: smtp.hostname, port: Number(smtp.port || 25), secure: false });
+  // The same pool as Herald's email service: SMTP_POOL_SIZE, 30 by default as Herald's.
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: smtpPoolSize, host: smtp.hostname, port: Number(smtp.port || 25), secure: false });
   const followUps = new Queue<SignupJob>(QUEUES.email, {
     connection,
     prefix: settings.prefix,

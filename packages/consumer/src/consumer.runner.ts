@@ -79,7 +79,7 @@ export interface ConsumerRunnerOptions {
   /** Partitions kafkajs hands over in parallel; default 6 (every partition of a Herald topic). */
   partitionsConsumedConcurrently?: number;
   /**
-   * Messages handled at once, default 32. Messages with the same key on a topic are always
+   * Messages handled at once, default 64. Messages with the same key on a topic are always
    * handled one after the other, in offset order; only different keys overlap.
    */
   concurrency?: number;
@@ -231,7 +231,7 @@ export class ConsumerRunner {
     const linger = options.lingerMs ?? 5;
     this.sends = new Coalescer((items) => this.sendTogether(items), 500, linger);
     this.marks = new Coalescer((items) => this.markTogether(items), 500, linger);
-    const concurrency = options.concurrency ?? 32;
+    const concurrency = options.concurrency ?? 64;
     this.lanes = new KeyedLanes(concurrency);
     this.maxInProgress = options.maxInProgress ?? concurrency * 8;
   }

@@ -16,7 +16,7 @@ export const EnvSchema = Type.Object({
   }),
   KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
   SMTP_URL: Type.String({ pattern: '^smtps?://', default: 'smtp://127.0.0.1:1025' }),
-  SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Herald <no-reply@herald.local>' }),
   ADMIN_EMAIL: Type.String({ format: 'email', default: 'admin@herald.local' }),
   /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
