@@ -111,21 +111,19 @@ export class HeraldSystem implements SystemUnderTest {
     const insertedAt = nowMs();
     const due = new Date(dueAt);
     // The poll must cost the database next to nothing: it runs while the drain is measured. The
-    // pending rows due at `dueAt` come straight from the dispatcher's own partial index; the
-    // finishing time is read once, at the end.
+    // pending rows due at `dueAt` come straight from the dispatcher's own partial index. A row
+    // stays pending to others until its round commits, after the Kafka send: the drain ends when
+    // the poll first finds none (as the peer's poll of its queue; the rows' dispatched_at is
+    // their round's start, which left out the last round's send and gave absurd rates when one
+    // round took them all).
     for (;;) {
       const { rows } = await this.db.query<{ left: boolean }>(
         `select exists (select 1 from scheduled_messages where state = 'pending' and due_at = $1) as left`,
         [due],
       );
-      if (!rows[0]?.left) break;
-      await sleep(200);
+      if (!rows[0]?.left) return { insertedAt, lastLeftAt: nowMs() };
+      await sleep(100);
     }
-    const { rows } = await this.db.query<{ last: number | null }>(
-      `select extract(epoch from max(dispatched_at)) * 1000 as last from scheduled_messages where schedule_key like $1`,
-      [`bench:drain:${this.env.runId}:%`],
-    );
-    return { insertedAt, lastLeftAt: Number(rows[0]?.last) };
   }
 
   /** Dispatch lateness (dispatched_at − due_at) of the `late` rows, ms, from the table. */
