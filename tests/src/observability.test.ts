@@ -228,6 +228,8 @@ describe('/metrics on every service', () => {
     for (const [service, group] of [['email', groups.email], ['slack', groups.slack], ['scheduler', groups.scheduler]] as const) {
       const lag = after[service].filter((s) => s.name === 'herald_consumer_lag' && s.labels.group === group);
       expect(lag.length).toBeGreaterThan(0);
+      // Read ahead and not finished: what it is at the scrape (other tests' users pass through too).
+      expect(after[service].some((s) => s.name === 'herald_consumer_in_progress' && s.labels.group === group)).toBe(true);
     }
   });
 

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { newEvent, UserCreated, type EventOf } from '@herald/contracts';
 import { openDatabase } from '@herald/db';
 import { createKafka, HeraldPartitioner, partitionOfKey, toMessage } from '@herald/kafka';
+import { registry } from '@herald/telemetry';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext } from './handler';
@@ -73,12 +74,18 @@ async function committed(groupId: string, partition: number): Promise<number> {
   return Number(topic?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
 }
 
+/** The group's herald_consumer_in_progress gauge. */
+async function inProgress(groupId: string): Promise<number | undefined> {
+  const metric = await registry.getSingleMetric('herald_consumer_in_progress')?.get();
+  return metric?.values.find((v) => v.labels.group === groupId)?.value;
+}
+
 async function startRunner(
   groupId: string,
   handle: (ctx: HandlerContext<typeof UserCreated>) => Promise<void>,
   options: Partial<ConsumerRunnerOptions> = {},
 ): Promise<ConsumerRunner> {
-  const runner = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitIntervalMs: 100, ...options });
+  const runner = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitLingerMs: 100, ...options });
   runner.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handle(ctx) });
   runners.push(runner);
   await runner.start();
@@ -116,11 +123,14 @@ describe('ConsumerRunner reading ahead', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(started.has(sameKey.id)).toBe(false);
     expect(await committed(groupId, 0)).toBeLessThanOrEqual(slowOffset);
+    // The slow one and the one behind it (other tests' users may pass through meanwhile).
+    expect(await inProgress(groupId)).toBeGreaterThanOrEqual(2);
 
     held.open();
     await waitFor(() => ended.includes(sameKey.id), { timeoutMs: 30_000, description: 'the same user’s second event' });
     expect(ended.indexOf(slow.id)).toBeLessThan(ended.indexOf(sameKey.id));
     await waitFor(async () => (await committed(groupId, 0)) > lastOffset, { timeoutMs: 10_000, description: 'the commit past the last message' });
+    await waitFor(async () => (await inProgress(groupId)) === 0, { timeoutMs: 10_000, description: 'nothing left in progress' });
   });
 
   it('hands no message it is still handling to a member that joins, and handles each once', async () => {
@@ -141,7 +151,7 @@ describe('ConsumerRunner reading ahead', () => {
     await waitFor(() => calls.length === slow.length, { timeoutMs: 30_000, description: 'the first member to start on every message' });
 
     // A second member joins; the group cannot settle until the first has finished its messages.
-    const second = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitIntervalMs: 100 });
+    const second = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitLingerMs: 100 });
     second.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handler('second')(ctx) });
     runners.push(second);
     // kafkajs' run() returns once the member has joined: not before the first one finished.

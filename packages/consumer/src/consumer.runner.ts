@@ -51,7 +51,7 @@ import {
   withJitter,
   backoffDelay,
 } from './policy';
-import { recordLag, recordOutcome } from './metrics';
+import { recordInProgress, recordLag, recordOutcome } from './metrics';
 
 /** An event id as the contracts define it; other header values are not asked about. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -88,8 +88,12 @@ export interface ConsumerRunnerOptions {
    * the consumer reads ahead of its slowest message.
    */
   maxInProgress?: number;
-  /** How often the offsets of finished messages are committed, default 1000 ms. */
-  commitIntervalMs?: number;
+  /**
+   * How long after a message finishes its partition's offset is committed, with those of every
+   * other message finished meanwhile; default 50 ms. A crash in between redelivers the message:
+   * skipped when it was handled, attempted again when it had gone to a retry topic.
+   */
+  commitLingerMs?: number;
   /**
    * How long the events and the processed mark of a handled message wait for those of the others
    * being handled, to go out in one Kafka request and one statement; default 5 ms.
@@ -222,7 +226,6 @@ export class ConsumerRunner {
   private owned = new Set<string>();
   private commitTimer: NodeJS.Timeout | undefined;
   private commits: Promise<void> = Promise.resolve();
-  private commitQueued = false;
   private removeRejoinHook: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
@@ -309,6 +312,8 @@ export class ConsumerRunner {
       this.owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
       this.removeRejoinHook?.();
       this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
+      // The start positions of a 'latest' start, before any message came.
+      this.commitSoon();
     });
     await consumer.connect();
     // Right after topics are created the broker may still deny knowing them for a moment
@@ -335,10 +340,6 @@ export class ConsumerRunner {
       // restart reads on from here, even before a message came.
       this.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
     }
-    this.commitTimer = setInterval(() => {
-      if (!this.commitQueued) void this.commit();
-    }, this.options.commitIntervalMs ?? 1000);
-    this.commitTimer.unref();
   }
 
   /**
@@ -375,7 +376,7 @@ export class ConsumerRunner {
     this.stopping.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    clearInterval(this.commitTimer);
+    clearTimeout(this.commitTimer);
     await this.drain('stopping');
     await this.commit();
     this.removeRejoinHook?.();
@@ -410,9 +411,7 @@ export class ConsumerRunner {
    * under way. Never rejects: a failed commit is logged, and the next one carries its offsets.
    */
   private commit(): Promise<void> {
-    this.commitQueued = true;
     this.commits = this.commits.then(async () => {
-      this.commitQueued = false;
       const consumer = this.consumer;
       const offsets = this.tracker.committable((topic, partition) => this.owned.has(partitionKey(topic, partition)));
       if (!consumer || offsets.length === 0) return;
@@ -420,10 +419,20 @@ export class ConsumerRunner {
         await consumer.commitOffsets(offsets);
         this.tracker.committed(offsets);
       } catch (error) {
-        this.options.logger.warn({ err: error }, 'could not commit offsets; the next commit carries them');
+        this.options.logger.warn({ err: error }, 'could not commit offsets; trying again');
+        this.commitSoon();
       }
     });
     return this.commits;
+  }
+
+  /** Commits `commitLingerMs` from now, unless a commit is already due by then. */
+  private commitSoon(): void {
+    if (this.commitTimer || this.stopping.signal.aborted) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      void this.commit();
+    }, this.options.commitLingerMs ?? 50);
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -463,6 +472,7 @@ export class ConsumerRunner {
         const incoming: Incoming = { route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe };
         this.lanes.push(lane, () => this.finish(incoming, tracked));
       }
+      recordInProgress(this.options.groupId, this.lanes.size);
     }
     const last = fetched[fetched.length - 1];
     if (last) payload.resolveOffset(last.message.offset);
@@ -487,6 +497,9 @@ export class ConsumerRunner {
       }
     }
     this.tracker.complete(tracked);
+    this.commitSoon();
+    // This message still counts in the lanes until it returns.
+    recordInProgress(this.options.groupId, this.lanes.size - 1);
     const next = this.tracker.finishedUpTo(tracked.topic, tracked.partition);
     const highWatermark = this.highWatermarks.get(partitionKey(tracked.topic, tracked.partition));
     if (next !== undefined && highWatermark !== undefined) recordLag(this.options.groupId, tracked.topic, tracked.partition, highWatermark, String(next));
@@ -560,6 +573,7 @@ export class ConsumerRunner {
     if (last !== undefined) {
       payload.resolveOffset(last);
       this.tracker.finishedThrough(batch.topic, batch.partition, Number(last));
+      this.commitSoon();
       recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(last) + 1));
     }
     // A lane that failed (Kafka or Postgres unreachable) stopped at its message; kafkajs fetches

@@ -21,8 +21,14 @@ const duration = histogram({
 
 const lag = gauge({
   name: 'herald_consumer_lag',
-  help: 'Messages behind the end of the partition after the last batch the consumer processed',
+  help: 'Messages of the partition not finished yet: from its first message still in progress (or the next to read) to its end as last fetched',
   labelNames: ['group', 'topic', 'partition'],
+});
+
+const inProgress = gauge({
+  name: 'herald_consumer_in_progress',
+  help: 'Messages the consumer has read ahead and not finished (waiting for their turn or being handled)',
+  labelNames: ['group'],
 });
 
 /** Counts one message's end for `/metrics`. */
@@ -33,6 +39,11 @@ export function recordOutcome(group: string, record: OutcomeRecord): void {
   if (record.outcome === 'handled' || record.outcome === 'retried' || record.outcome === 'dead-lettered') {
     duration.observe({ group, handler: record.handler, outcome }, record.durationMs / 1000);
   }
+}
+
+/** Messages taken and not finished. */
+export function recordInProgress(group: string, count: number): void {
+  inProgress.set({ group }, count);
 }
 
 /** The partition's lag once the consumer is at `nextOffset`. */
