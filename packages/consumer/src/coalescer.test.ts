@@ -66,19 +66,19 @@ describe('Coalescer', () => {
 describe('LookupCoalescer', () => {
   it('asks once for the keys of concurrent callers and answers each with its own', async () => {
     const asked: string[][] = [];
-    const lookup = new LookupCoalescer<string>(async (keys) => {
+    const lookup = new LookupCoalescer<string, number>(async (keys) => {
       asked.push(keys);
-      return new Set(keys.filter((k) => k.startsWith('seen')));
+      return new Map(keys.filter((k) => k.startsWith('seen')).map((k) => [k, k.length]));
     });
     const [a, b, none] = await Promise.all([lookup.ask(['seen-1', 'new-1']), lookup.ask(['new-2', 'seen-2', 'seen-1']), lookup.ask([])]);
     expect(asked).toEqual([['seen-1', 'new-1', 'new-2', 'seen-2']]);
-    expect([...a]).toEqual(['seen-1']);
-    expect([...b].sort()).toEqual(['seen-1', 'seen-2']);
+    expect([...a]).toEqual([['seen-1', 6]]);
+    expect([...b.keys()].sort()).toEqual(['seen-1', 'seen-2']);
     expect(none.size).toBe(0);
   });
 
   it('rejects every caller of a failed lookup', async () => {
-    const lookup = new LookupCoalescer<string>(async () => {
+    const lookup = new LookupCoalescer<string, number>(async () => {
       throw new Error('database down');
     });
     const results = await Promise.allSettled([lookup.ask(['a']), lookup.ask(['b'])]);

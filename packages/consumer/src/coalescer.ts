@@ -55,18 +55,23 @@ export class Coalescer<T, R = void> {
 /**
  * A Coalescer for lookups: the keys that concurrent callers ask about within one turn of the event
  * loop go to `lookup` in one go (one query for the batches of all the partitions a fetch
- * returned, instead of one each), and each caller gets the found keys among its own.
+ * returned, instead of one each), and each caller gets what was found among its own keys.
  */
-export class LookupCoalescer<K> {
-  private readonly asks: Coalescer<readonly K[], Set<K>>;
+export class LookupCoalescer<K, V> {
+  private readonly asks: Coalescer<readonly K[], Map<K, V>>;
 
-  constructor(lookup: (keys: K[]) => Promise<Set<K>>) {
+  constructor(lookup: (keys: K[]) => Promise<Map<K, V>>) {
     this.asks = new Coalescer((lists) => lookup([...new Set(lists.flat())]), Number.POSITIVE_INFINITY);
   }
 
-  async ask(keys: readonly K[]): Promise<Set<K>> {
-    if (keys.length === 0) return new Set();
+  async ask(keys: readonly K[]): Promise<Map<K, V>> {
+    if (keys.length === 0) return new Map();
     const found = await this.asks.add(keys);
-    return new Set(keys.filter((key) => found.has(key)));
+    const mine = new Map<K, V>();
+    for (const key of keys) {
+      const value = found.get(key);
+      if (value !== undefined) mine.set(key, value);
+    }
+    return mine;
   }
 }

@@ -8,7 +8,7 @@ import { registry } from '@herald/telemetry';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext } from './handler';
-import { DEFAULT_RETRY_POLICY } from './policy';
+import { DEFAULT_RETRY_POLICY, resolvePolicy } from './policy';
 
 // Integration: the runner against the real Kafka (UserCreated, six partitions, shared with every
 // other test: each test acts only on its own users) and PostgreSQL (processed_events), with a
@@ -84,9 +84,10 @@ async function startRunner(
   groupId: string,
   handle: (ctx: HandlerContext<typeof UserCreated>) => Promise<void>,
   options: Partial<ConsumerRunnerOptions> = {},
+  policy = DEFAULT_RETRY_POLICY,
 ): Promise<ConsumerRunner> {
   const runner = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitLingerMs: 100, ...options });
-  runner.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handle(ctx) });
+  runner.register({ topic: UserCreated, name: `${groupId}:users`, policy, handle: (ctx) => handle(ctx) });
   runners.push(runner);
   await runner.start();
   await waitFor(() => runner.isJoined(), { timeoutMs: 30_000, description: `${groupId} to join` });
@@ -174,5 +175,31 @@ describe('ConsumerRunner reading ahead', () => {
     expect(ids).toHaveLength(slow.length + after.length);
     expect(new Set(ids).size).toBe(ids.length);
     expect(new Set(calls.map((c) => c.runner))).toEqual(new Set(['first', 'second']));
+  }, 90_000);
+
+  it('skips an attempt seen again after a restart while a later one waits in a retry topic', async () => {
+    const groupId = uniqueName('runner-retried');
+    const policy = resolvePolicy(DEFAULT_RETRY_POLICY, { initialInterval: 'PT2S', jitter: 0 });
+    const event = userCreated(userOn(4));
+    const calls: { runner: string; attempt: number }[] = [];
+    const handler = (name: string) => async ({ event: e, attempt }: HandlerContext<typeof UserCreated>) => {
+      if (e.id !== event.id) return;
+      calls.push({ runner: name, attempt });
+      if (attempt === 1) throw new Error('the first attempt fails');
+    };
+    const first = await startRunner(groupId, handler('first'), {}, policy);
+    await publish(event);
+    await waitFor(() => calls.length === 1, { timeoutMs: 30_000, description: 'the failed first attempt' });
+    // Attempt 2 is now in the retry topic. The next process of the group knows only the database.
+    await first.stop();
+    await startRunner(groupId, handler('second'), {}, policy);
+    // As after a crash before the source offset's commit: the first attempt's message again.
+    await publish(event);
+    await waitFor(() => calls.some((c) => c.attempt === 2), { timeoutMs: 30_000, description: 'the second attempt' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(calls).toEqual([
+      { runner: 'first', attempt: 1 },
+      { runner: 'second', attempt: 2 },
+    ]);
   }, 90_000);
 });

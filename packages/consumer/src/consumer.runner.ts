@@ -35,7 +35,7 @@ import {
 import { Coalescer, LookupCoalescer } from './coalescer';
 import { KeyedLanes } from './keyed-lanes';
 import { OffsetTracker, type Tracked } from './offset-tracker';
-import { RecentSet } from './recent-set';
+import { RecentMap } from './recent-map';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
   HandlerContext,
@@ -64,7 +64,7 @@ const MAX_ERROR_MESSAGE = 2000;
 const RETRY_BATCH_CONCURRENCY = 8;
 /** How long a rejoin or a stop waits for the messages in progress before it goes on regardless. */
 const DRAIN_TIMEOUT_MS = 20_000;
-/** Event ids this consumer handled lately, kept to skip a copy fetched while the first was in progress. */
+/** Marks this consumer wrote lately, checked first: a copy fetched while the first was in progress. */
 const RECENT_HANDLED = 10_000;
 
 export interface ConsumerRunnerOptions {
@@ -127,13 +127,20 @@ interface Delivery {
   firstAttemptAt: number;
 }
 
+/** What processed_events says of an event for this group: handled, or an attempt waiting in a retry topic. */
+interface Mark {
+  outcome: 'handled' | 'retried' | 'dead-lettered';
+  /** For 'retried': the attempt sent to the retry topic. */
+  attempt: number | null;
+}
+
 /**
  * What one query for a whole batch learnt of processed_events: the event ids it asked about and
- * those already handled (plus those handled since, in this batch).
+ * the marks found (plus those written since, in this batch).
  */
 interface BatchDedupe {
   asked: Set<string>;
-  handled: Set<string>;
+  marks: Map<string, Mark>;
 }
 
 /** A fetched message with its headers as strings (parsed once). */
@@ -197,7 +204,9 @@ function intHeader(headers: Record<string, string>, name: string): number | unde
  * Order of effects for one message: handler side effect → events it emitted → processed mark →
  * offset commit. A crash in between means the message is seen again; the processed mark then
  * skips it, except in the window between the side effect and the mark (at-least-once; the email
- * Message-ID derived from the event id lets a receiver spot that rare duplicate).
+ * Message-ID derived from the event id lets a receiver spot that rare duplicate). A failed
+ * attempt: retry-topic send → mark of the attempt now waiting (`retried`, with its number) →
+ * offset commit; an older attempt seen again is then skipped (a redrive is not: it starts anew).
  */
 export class ConsumerRunner {
   private readonly registrations: HandlerRegistration[] = [];
@@ -210,17 +219,17 @@ export class ConsumerRunner {
   private readonly random: () => number;
   private joined: () => boolean = () => false;
   private readonly sends: Coalescer<{ topic: string; message: Message }[]>;
-  private readonly marks: Coalescer<{ eventId: string; outcome: string }>;
+  private readonly marks: Coalescer<{ eventId: string } & Mark>;
   /**
-   * Which of some events this group has handled (processed_events, outcome handled), asked
+   * The marks of some events for this group (processed_events: handled, or retried), asked
    * together with those of the other batches starting at the same moment.
    */
-  private readonly handled = new LookupCoalescer<string>((eventIds) => this.lookUpHandled(eventIds));
+  private readonly marksOf = new LookupCoalescer<string, Mark>((eventIds) => this.lookUpMarks(eventIds));
   private readonly lanes: KeyedLanes;
   private readonly maxInProgress: number;
   private readonly tracker = new OffsetTracker();
-  /** Event ids handled lately, checked again when a message's turn comes. */
-  private readonly recentlyHandled = new RecentSet<string>(RECENT_HANDLED);
+  /** Marks written lately by this consumer, checked again when a message's turn comes. */
+  private readonly recentMarks = new RecentMap<string, Mark>(RECENT_HANDLED);
   private readonly highWatermarks = new Map<string, string>();
   /** The partitions of the last join ("topic\0partition"): only those are committed. */
   private owned = new Set<string>();
@@ -650,10 +659,20 @@ export class ConsumerRunner {
     const valid: ValidDelivery = { ...delivery, event, logger };
 
     const known = await dedupe;
-    const handled =
-      this.recentlyHandled.has(event.id) || (known?.asked.has(event.id) ? known.handled.has(event.id) : await this.alreadyHandled(event.id));
-    if (handled) {
+    // What this consumer wrote lately (a copy fetched while the first was in progress), and what
+    // the database said when the batch came.
+    const marks = [this.recentMarks.get(event.id), known?.asked.has(event.id) ? known.marks.get(event.id) : await this.markOf(event.id)];
+    if (marks.some((m) => m?.outcome === 'handled')) {
       logger.info('duplicate delivery: already handled by this group, skipped');
+      record('duplicate', { eventId: event.id });
+      return;
+    }
+    // An older attempt seen again (its offset was not committed before a crash) while a later one
+    // waits in a retry topic: that one carries on. A redrive starts a new story.
+    const redriven = fromTopic === this.redriveTopic(registration);
+    const waiting = Math.max(0, ...marks.map((m) => (m?.outcome === 'retried' ? (m.attempt ?? 0) : 0)));
+    if (!redriven && attempt < waiting) {
+      logger.info({ waitingAttempt: waiting }, `duplicate delivery: attempt ${waiting} already waits in a retry topic, skipped`);
       record('duplicate', { eventId: event.id });
       return;
     }
@@ -719,9 +738,7 @@ export class ConsumerRunner {
     }
 
     await this.publishAll(outbox, outboxTopics);
-    await this.markProcessed(event.id, 'handled');
-    known?.handled.add(event.id);
-    this.recentlyHandled.add(event.id);
+    await this.markProcessed(event.id, { outcome: 'handled', attempt: null }, known);
     record('handled', { eventId: event.id });
   }
 
@@ -779,6 +796,9 @@ export class ConsumerRunner {
     }
     const attributes = { 'herald.retry.topic': topics[0], 'herald.retry.delay_ms': delay, 'herald.retry.next_attempt': d.attempt + 1 };
     await inSpan('retry', { attributes }, () => this.publishAll(messages, topics));
+    // After the send, never before (a crash in between would lose the message): a redelivered
+    // older attempt is then skipped.
+    await this.markProcessed(d.event.id, { outcome: 'retried', attempt: d.attempt + 1 });
     d.logger.info({ retryTopic: topics[0], notBefore: new Date(notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${delay} ms`);
   }
 
@@ -786,7 +806,7 @@ export class ConsumerRunner {
     const status = this.statusEvent(d, 'dead-lettered', { detail: reason, error: why });
     const extra = status ? [toMessage(NotificationStatus, status.data.subjectId, status)] : [];
     await this.deadLetter(d, why, extra);
-    await this.markProcessed(d.event.id, 'dead-lettered');
+    await this.markProcessed(d.event.id, { outcome: 'dead-lettered', attempt: null });
     d.logger.error({ errorType: why.type, reason }, `dead-lettered after ${d.attempt} attempt(s): ${why.message}`);
   }
 
@@ -851,8 +871,8 @@ export class ConsumerRunner {
   }
 
   /**
-   * Which of the batch's events (by their event-id header) this group has handled, in one query
-   * instead of one per message. A message without the header is asked about on its own.
+   * The marks of the batch's events (by their event-id header), in one query instead of one per
+   * message. A message without the header is asked about on its own.
    */
   private async handledAmong(headers: readonly Record<string, string>[]): Promise<BatchDedupe> {
     const asked = new Set<string>();
@@ -860,38 +880,44 @@ export class ConsumerRunner {
       const id = h[Headers.eventId];
       if (id && UUID.test(id)) asked.add(id);
     }
-    return { asked, handled: await this.handled.ask([...asked]) };
+    return { asked, marks: await this.marksOf.ask([...asked]) };
   }
 
-  private async alreadyHandled(eventId: string): Promise<boolean> {
-    return (await this.handled.ask([eventId])).has(eventId);
+  private async markOf(eventId: string): Promise<Mark | undefined> {
+    return (await this.marksOf.ask([eventId])).get(eventId);
   }
 
-  private async lookUpHandled(eventIds: readonly string[]): Promise<Set<string>> {
+  private async lookUpMarks(eventIds: readonly string[]): Promise<Map<string, Mark>> {
     // Plain prepared statements on the hot path: parsed once per connection, no query builder.
-    const { rows } = await this.options.database.pool.query<{ event_id: string }>({
-      name: 'herald-processed-handled-of',
-      text: `select event_id from processed_events
-             where consumer_group = $1 and event_id = any($2::text[]) and outcome = 'handled'`,
+    const { rows } = await this.options.database.pool.query<{ event_id: string; outcome: 'handled' | 'retried'; attempt: number | null }>({
+      name: 'herald-processed-marks-of',
+      text: `select event_id, outcome, attempt from processed_events
+             where consumer_group = $1 and event_id = any($2::text[]) and outcome in ('handled', 'retried')`,
       values: [this.options.groupId, eventIds],
     });
-    return new Set(rows.map((r) => r.event_id));
+    return new Map(rows.map((r) => [r.event_id, { outcome: r.outcome, attempt: r.attempt }]));
   }
 
-  /** Records an event's end for this group, in one statement with the others of the moment. */
-  private async markProcessed(eventId: string, outcome: 'handled' | 'dead-lettered'): Promise<void> {
-    await this.marks.add({ eventId, outcome });
+  /**
+   * Records an event's end, or the attempt it waits for, for this group, in one statement with the
+   * others of the moment; this consumer remembers it too.
+   */
+  private async markProcessed(eventId: string, mark: Mark, batch?: BatchDedupe): Promise<void> {
+    await this.marks.add({ eventId, ...mark });
+    batch?.marks.set(eventId, mark);
+    this.recentMarks.set(eventId, mark);
   }
 
-  private async markTogether(marks: { eventId: string; outcome: string }[]): Promise<void> {
+  private async markTogether(marks: ({ eventId: string } & Mark)[]): Promise<void> {
     // One row an event (the last word wins): an upsert may not touch a row twice.
-    const last = new Map(marks.map((m) => [m.eventId, m.outcome]));
+    const last = new Map(marks.map((m) => [m.eventId, m]));
     await this.options.database.pool.query({
-      name: 'herald-processed-mark',
-      text: `insert into processed_events (consumer_group, event_id, outcome)
-             select $1, e, o from unnest($2::text[], $3::text[]) as t(e, o)
-             on conflict (consumer_group, event_id) do update set outcome = excluded.outcome, processed_at = now()`,
-      values: [this.options.groupId, [...last.keys()], [...last.values()]],
+      name: 'herald-processed-mark-attempt',
+      text: `insert into processed_events (consumer_group, event_id, outcome, attempt)
+             select $1, e, o, a from unnest($2::text[], $3::text[], $4::int[]) as t(e, o, a)
+             on conflict (consumer_group, event_id)
+             do update set outcome = excluded.outcome, attempt = excluded.attempt, processed_at = now()`,
+      values: [this.options.groupId, [...last.keys()], [...last.values()].map((m) => m.outcome), [...last.values()].map((m) => m.attempt)],
     });
   }
 }

@@ -76,6 +76,8 @@ export const processedEvents = pgTable(
     consumerGroup: text('consumer_group').notNull(),
     eventId: text('event_id').notNull(),
     outcome: text('outcome').notNull(),
+    /** For outcome 'retried': the attempt waiting in a retry topic (an older one is skipped). */
+    attempt: integer('attempt'),
     processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
