@@ -34,7 +34,7 @@ import {
 } from '@herald/telemetry';
 import { Coalescer, LookupCoalescer } from './coalescer';
 import { KeyedLanes } from './keyed-lanes';
-import { OffsetTracker, type Tracked } from './offset-tracker';
+import { OffsetTracker, partitionKey, type Tracked } from './offset-tracker';
 import { RecentMap } from './recent-map';
 import { AttemptTimeoutError, classify, GivenUpError, type Classification } from './errors';
 import type {
@@ -65,7 +65,7 @@ const RETRY_BATCH_CONCURRENCY = 8;
 /** How long a rejoin or a stop waits for the messages in progress before it goes on regardless. */
 const DRAIN_TIMEOUT_MS = 20_000;
 /** Marks this consumer wrote lately, checked first: a copy fetched while the first was in progress. */
-const RECENT_HANDLED = 10_000;
+const RECENT_MARKS = 10_000;
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
@@ -229,7 +229,7 @@ export class ConsumerRunner {
   private readonly maxInProgress: number;
   private readonly tracker = new OffsetTracker();
   /** Marks written lately by this consumer, checked again when a message's turn comes. */
-  private readonly recentMarks = new RecentMap<string, Mark>(RECENT_HANDLED);
+  private readonly recentMarks = new RecentMap<string, Mark>(RECENT_MARKS);
   private readonly highWatermarks = new Map<string, string>();
   /** The partitions of the last join ("topic\0partition"): only those are committed. */
   private owned = new Set<string>();
@@ -417,7 +417,7 @@ export class ConsumerRunner {
 
   /**
    * Commits the finished offsets of the partitions this member owns, after any commit already
-   * under way. Never rejects: a failed commit is logged, and the next one carries its offsets.
+   * under way. Never rejects: a failed commit is logged and tried again `commitLingerMs` later.
    */
   private commit(): Promise<void> {
     this.commits = this.commits.then(async () => {
@@ -481,7 +481,7 @@ export class ConsumerRunner {
         const incoming: Incoming = { route, fromTopic: batch.topic, partition: batch.partition, message, headers, dedupe };
         this.lanes.push(lane, () => this.finish(incoming, tracked));
       }
-      recordInProgress(this.options.groupId, this.lanes.size);
+      recordInProgress(this.options.groupId, this.tracker.inProgress());
     }
     const last = fetched[fetched.length - 1];
     if (last) payload.resolveOffset(last.message.offset);
@@ -507,8 +507,7 @@ export class ConsumerRunner {
     }
     this.tracker.complete(tracked);
     this.commitSoon();
-    // This message still counts in the lanes until it returns.
-    recordInProgress(this.options.groupId, this.lanes.size - 1);
+    recordInProgress(this.options.groupId, this.tracker.inProgress());
     const next = this.tracker.finishedUpTo(tracked.topic, tracked.partition);
     const highWatermark = this.highWatermarks.get(partitionKey(tracked.topic, tracked.partition));
     if (next !== undefined && highWatermark !== undefined) recordLag(this.options.groupId, tracked.topic, tracked.partition, highWatermark, String(next));
@@ -920,10 +919,6 @@ export class ConsumerRunner {
       values: [this.options.groupId, [...last.keys()], [...last.values()].map((m) => m.outcome), [...last.values()].map((m) => m.attempt)],
     });
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 /**

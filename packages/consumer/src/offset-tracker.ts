@@ -61,7 +61,7 @@ export class OffsetTracker {
     tracked.done = true;
     // Taken before a reset: the partition's bookkeeping started again without it.
     if (tracked.epoch !== this.epoch) return;
-    const state = this.partitions.get(key(tracked.topic, tracked.partition));
+    const state = this.partitions.get(partitionKey(tracked.topic, tracked.partition));
     if (!state) return;
     state.open -= 1;
     while (state.head < state.taken.length && state.taken[state.head]?.done) {
@@ -87,7 +87,7 @@ export class OffsetTracker {
 
   /** The offset after the longest finished run of a partition, if any message of it finished. */
   finishedUpTo(topic: string, partition: number): number | undefined {
-    return this.partitions.get(key(topic, partition))?.finishedUpTo;
+    return this.partitions.get(partitionKey(topic, partition))?.finishedUpTo;
   }
 
   /** Partitions whose finished run moved since their last commit, among those `owned`. */
@@ -103,7 +103,7 @@ export class OffsetTracker {
   /** Records offsets as committed (those `committable` returned, once Kafka took them). */
   committed(offsets: readonly Committable[]): void {
     for (const c of offsets) {
-      const state = this.partitions.get(key(c.topic, c.partition));
+      const state = this.partitions.get(partitionKey(c.topic, c.partition));
       if (state) state.committed = Math.max(state.committed ?? 0, Number(c.offset));
     }
   }
@@ -122,7 +122,7 @@ export class OffsetTracker {
   }
 
   private state(topic: string, partition: number): PartitionState {
-    const k = key(topic, partition);
+    const k = partitionKey(topic, partition);
     let state = this.partitions.get(k);
     if (!state) {
       state = { topic, partition, taken: [], head: 0, open: 0, next: 0, finishedUpTo: undefined, committed: undefined };
@@ -132,6 +132,7 @@ export class OffsetTracker {
   }
 }
 
-function key(topic: string, partition: number): string {
+/** One string for a topic's partition, as a map key. */
+export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
