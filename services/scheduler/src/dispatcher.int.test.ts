@@ -327,6 +327,124 @@ describe('Dispatcher', () => {
     expect(sentWith(prefix).map((m) => m.key)).toEqual([`${prefix}-user-b`]);
   });
 
+  /** `count` due rows over ten keys, each key's rows due one after the other. */
+  const scheduleBacklog = async (store: ScheduledMessagesStore, prefix: string, count: number) => {
+    const start = Date.now() - 60_000;
+    for (let i = 0; i < count; i += 25) {
+      await Promise.all(
+        Array.from({ length: Math.min(25, count - i) }, (_, j) =>
+          store.schedule({
+            scheduleKey: `${prefix}:${i + j}`,
+            topic,
+            key: `${prefix}-k${(i + j) % 10}`,
+            value: { n: i + j },
+            dueAt: new Date(start + (i + j) * 10),
+          }),
+        ),
+      );
+    }
+  };
+  /** The `n`s each key of `prefix` was received with, in the order received. */
+  const orderByKey = (prefix: string): Map<string, number[]> => {
+    const byKey = new Map<string, number[]>();
+    for (const m of sentWith(prefix)) {
+      byKey.set(m.key, [...(byKey.get(m.key) ?? []), (m.value as { n: number }).n]);
+    }
+    return byKey;
+  };
+  /**
+   * A producer that waits `delayMs` before each send, and fails the sends numbered in `failing`
+   * after three times as long (the round taken behind one has then long been ready to publish).
+   */
+  const slowProducer = (real: Producer, delayMs: number, failing: readonly number[] = []) => {
+    let sends = 0;
+    return {
+      sendBatch: async (batch: Parameters<Producer['sendBatch']>[0]) => {
+        sends += 1;
+        const n = sends;
+        const fails = failing.includes(n);
+        await new Promise((r) => setTimeout(r, fails ? 3 * delayMs : delayMs));
+        if (fails) throw new Error(`send ${n} refused by the test`);
+        return real.sendBatch(batch);
+      },
+    } as unknown as Producer;
+  };
+
+  it('takes the next round while the last one publishes, and keeps the due order of every key', async () => {
+    const prefix = uniqueName('backlog');
+    const handle = database();
+    const store = new ScheduledMessagesStore(handle.db);
+    await scheduleBacklog(store, prefix, 250);
+    // Counts the rounds open at once: a round is one transaction of the store.
+    let open = 0;
+    let mostOpen = 0;
+    const counting = new ScheduledMessagesStore(handle.db);
+    const transaction = counting.transaction.bind(counting);
+    counting.transaction = async (work) => {
+      open += 1;
+      mostOpen = Math.max(mostOpen, open);
+      try {
+        return await transaction(work);
+      } finally {
+        open -= 1;
+      }
+    };
+    const d = await dispatcher({
+      prefix,
+      handle,
+      store: counting,
+      batchSize: 50,
+      producer: slowProducer(await producer(), 150),
+    });
+    await d.start();
+
+    await waitFor(() => sentWith(prefix).length >= 250, {
+      timeoutMs: 30_000,
+      description: '250 rows to be sent',
+    });
+    expect(mostOpen).toBe(2);
+    const byKey = orderByKey(prefix);
+    expect(byKey.size).toBe(10);
+    for (const ns of byKey.values()) {
+      expect(ns).toHaveLength(25);
+      expect(ns).toEqual([...ns].sort((x, y) => x - y));
+    }
+    expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(0);
+  });
+
+  it('rolls back the round taken behind a failed publish, and sends both rounds later, in order', async () => {
+    const prefix = uniqueName('behind');
+    const logger = recordingLogger();
+    const handle = database();
+    const store = new ScheduledMessagesStore(handle.db);
+    await scheduleBacklog(store, prefix, 250);
+    const d = await dispatcher({
+      prefix,
+      handle,
+      logger,
+      batchSize: 50,
+      backoff: { initialMs: 50, maxMs: 200 },
+      producer: slowProducer(await producer(), 100, [2]),
+    });
+    await d.start();
+
+    await waitFor(() => sentWith(prefix).length >= 250, {
+      timeoutMs: 30_000,
+      description: '250 rows to be sent',
+    });
+    await d.stop();
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'scheduler dispatch failed: send 2 refused by the test',
+    ]);
+    const byKey = orderByKey(prefix);
+    for (const ns of byKey.values()) {
+      // Each row once (nothing was sent by the failed send), in due order.
+      expect(ns).toEqual([...new Set(ns)].sort((x, y) => x - y));
+      expect(ns).toHaveLength(25);
+    }
+    expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(0);
+  });
+
   it('loses nothing when Kafka fails: the batch rolls back and is sent once Kafka is back', async () => {
     const prefix = uniqueName('outage');
     const logger = recordingLogger();

@@ -91,11 +91,20 @@ interface Prepared {
   bytes: number;
 }
 
+/** A take-publish-commit cycle in flight. */
+interface Round {
+  /** Rows it took, once it has (0 when the take failed: `done` says why). */
+  claimed: Promise<number>;
+  /** Settles once it has published; rejects when it failed before. The next round waits for it. */
+  published: Promise<void>;
+  done: Promise<BatchOutcome>;
+}
+
 /**
  * Publishes scheduled messages when they fall due. Each batch is one transaction: take due rows
  * (locked FOR UPDATE SKIP LOCKED and marked dispatched in one statement), publish them, commit.
  * Any number of dispatchers may run against one table; each row is published by the one that
- * took it.
+ * took it. Through a backlog, a round takes its rows while the one before publishes (see #run).
  *
  * At-least-once: if the publish fails, the process dies or the commit fails after Kafka
  * acknowledged the publish, the transaction rolls back, the rows are pending again and are
@@ -172,9 +181,37 @@ export class Dispatcher {
 
   /** Runs one take-publish-commit cycle now. */
   async dispatchOnce(): Promise<BatchOutcome> {
+    return this.#startRound(undefined).done;
+  }
+
+  /**
+   * Starts a round: take rows, wait until `after` (the round before it has published), publish,
+   * commit. Rows then reach Kafka in the order they were taken, while this round's take overlaps
+   * the last one's publish. A round whose predecessor failed to publish publishes nothing and
+   * rolls back: its rows are pending again, to go out after the others.
+   */
+  #startRound(after: Promise<void> | undefined): Round {
+    const claimed = Promise.withResolvers<number>();
+    const published = Promise.withResolvers<void>();
+    // Nobody may wait for it (the last round of a backlog): its failure is `done`'s to report.
+    published.promise.catch(() => undefined);
+    const done = this.#dispatch(after, claimed.resolve, published.resolve);
+    done.catch((error: unknown) => {
+      claimed.resolve(0);
+      published.reject(error);
+    });
+    return { claimed: claimed.promise, published: published.promise, done };
+  }
+
+  async #dispatch(
+    after: Promise<void> | undefined,
+    onClaimed: (count: number) => void,
+    onPublished: () => void,
+  ): Promise<BatchOutcome> {
     const claimedAt = this.#clock.now();
     const { sent, refused, claimed, at, next } = await this.#store.transaction(async (tx) => {
       const { rows, next } = await tx.claimBatch(claimedAt, this.#batchSize, this.#filter);
+      onClaimed(rows.length);
       const prepared: Prepared[] = [];
       const refused: { row: ScheduledMessage; error: unknown }[] = [];
       for (const row of rows) {
@@ -184,7 +221,9 @@ export class Dispatcher {
           refused.push({ row, error });
         }
       }
+      await after;
       if (prepared.length > 0) await this.#publish(prepared, this.#clock.now());
+      onPublished();
       const at = this.#clock.now();
       await tx.cancelClaimed(
         refused.map((r) => r.row.id),
@@ -217,27 +256,53 @@ export class Dispatcher {
     return { claimed, dispatched: sent.length, rejected: refused.length, claimedAt, next };
   }
 
+  /**
+   * Rounds one after the other while rows are due. While a backlog lasts (each round full), the
+   * next round takes its rows while the last one publishes: PostgreSQL's work on the take and
+   * ours on the publish overlap, two rounds at most.
+   */
   async #run(): Promise<void> {
     let failures = 0;
     // Real time, whatever the clock: the linger spaces out rounds, it is not a due time.
     let lastRound = Number.NEGATIVE_INFINITY;
     let lastFull = false;
+    // A full round still publishing or committing, which the next one overlaps.
+    let previous: Round | undefined;
     while (!this.#stopping.signal.aborted) {
       const linger = lastRound + this.#lingerMs - performance.now();
       if (!lastFull && linger > 0) await systemClock.sleep(linger, this.#stopping.signal);
       if (this.#stopping.signal.aborted) break;
       this.#wakeRequested = false;
+      let round: Round | undefined;
       try {
         if (!this.#listener) await this.#listen();
         this.#setPhase('dispatching');
         lastRound = performance.now();
-        const batch = await this.dispatchOnce();
+        round = this.#startRound(previous?.published);
+        const claimed = await round.claimed;
+        const overlapped = previous !== undefined;
+        if (previous) {
+          const before = previous;
+          previous = undefined;
+          await before.done;
+        }
+        lastFull = claimed >= this.#batchSize;
+        if (lastFull && !this.#stopping.signal.aborted) {
+          previous = round;
+          failures = 0;
+          continue;
+        }
+        const batch = await round.done;
         failures = 0;
-        lastFull = batch.claimed >= this.#batchSize;
-        if (lastFull) continue;
+        // Its look at what is left ran while the round before held rows: look again, alone.
+        if (overlapped || lastFull) continue;
         if (this.#wakeRequested || this.#stopping.signal.aborted) continue;
         await this.#sleepUntil(this.#wakeTime(batch.next, batch.claimedAt));
       } catch (error) {
+        // No transaction may outlive the loop's attention: both rounds settle before the backoff.
+        await Promise.allSettled([previous?.done, round?.done]);
+        previous = undefined;
+        lastFull = false;
         failures += 1;
         const delay = backoffDelay(failures, this.#options.backoff);
         this.#logger.error(
@@ -248,6 +313,14 @@ export class Dispatcher {
         // Real time: this waits for Kafka or Postgres to recover, not for a due time.
         await systemClock.sleep(delay, this.#stopping.signal);
       }
+    }
+    if (previous) {
+      await previous.done.catch((error: unknown) =>
+        this.#logger.error(
+          { err: error },
+          `scheduler dispatch failed while stopping: ${errorMessage(error)}`,
+        ),
+      );
     }
   }
 
