@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { useLeanEncoderBuffers } from './encoder-buffers';
 import { fixRequestQueueTimerLoop } from './request-queue';
 
 /** What a Herald service needs to reach Kafka. */
@@ -45,6 +46,7 @@ export const FETCH_BATCHING = { minBytes: 64 * 1024, maxWaitTimeInMs: 50 } as co
 /** Builds a kafkajs client with Herald's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {
   fixRequestQueueTimerLoop();
+  useLeanEncoderBuffers();
   const log = options.log;
   return new Kafka({
     clientId: options.clientId,

@@ -7,5 +7,6 @@ export { kafkaReachable, watchJoined } from './health';
 export { sendTraced } from './traced-send';
 export { HeraldPartitioner, murmur2, partitionOfKey } from './partitioner';
 export { fixRequestQueueTimerLoop } from './request-queue';
+export { useLeanEncoderBuffers } from './encoder-buffers';
 export type { TracedBatch } from './traced-send';
 export { beforeRejoin } from './rejoin-hook';
