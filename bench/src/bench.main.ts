@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only herald|bullmq] [--rates 100,300]`: Herald's whole
+// `npm run bench [-- --quick | --full] [--only herald|bullmq] [--rates 100,300] [--cpu-profile]`: Herald's whole
 // pipeline and its BullMQ peer, one after the other on the same infrastructure and sinks, driven
 // by the same open-loop generator. Results go to bench/results/ as JSON and markdown.
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
+import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
 import { SlackSink } from './sinks/slack.sink.ts';
@@ -28,6 +29,8 @@ interface Plan {
   drain: number;
   drainLeadMs: number;
   systems: ('herald' | 'bullmq')[];
+  /** Run Herald's services under V8's CPU profiler and summarize where their CPU went. */
+  cpuProfile: boolean;
 }
 
 function planOf(argv: readonly string[]): Plan {
@@ -48,6 +51,7 @@ function planOf(argv: readonly string[]): Plan {
     drain: Number(flag('--drain') ?? (full ? 100_000 : 10_000)),
     drainLeadMs: full ? 30_000 : 8_000,
     systems: only === 'herald' || only === 'bullmq' ? [only] : ['herald', 'bullmq'],
+    cpuProfile: argv.includes('--cpu-profile'),
   };
 }
 
@@ -128,7 +132,19 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
 
   await system.stop();
   say(`${system.name}: stopped`);
-  return { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage };
+  const result: SystemResult = { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage };
+  if (system instanceof HeraldSystem && env.cpuProfileDir) result.cpuProfiles = profilesIn(env.cpuProfileDir);
+  return result;
+}
+
+/** Summaries of the `.cpuprofile` files the services wrote into `dir` on exit. */
+function profilesIn(dir: string): Record<string, ProfileSummary> {
+  const summaries: Record<string, ProfileSummary> = {};
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+    summaries[file.replace(/\.cpuprofile$/, '')] = summarizeProfile(profile, ROOT);
+  }
+  return summaries;
 }
 
 function git(...args: string[]): string {
@@ -160,6 +176,7 @@ async function main(): Promise<void> {
     smtpUrl: sinks.smtp.url,
     slackWebhookUrl: sinks.slack.webhookUrl,
     followUpDelayMs: 10_000,
+    ...(plan.cpuProfile ? { cpuProfileDir: path.join(logDir, `cpu-${runId}`) } : {}),
   };
   const results: Partial<Record<'herald' | 'bullmq', SystemResult>> = {};
   try {

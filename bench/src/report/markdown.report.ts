@@ -1,5 +1,6 @@
 import type { RateStep } from '../scenarios.ts';
 import type { Summary } from '../stats/percentiles.ts';
+import { renderProfiles, type ProfileSummary } from './cpu-profile.ts';
 
 /** What one system scored, as the report needs it. */
 export interface SystemResult {
@@ -9,6 +10,8 @@ export interface SystemResult {
   dueTogether: { count: number; delivered: number; atSink: Summary; dispatch?: Summary };
   drain: { count: number; seconds: number; perSecond: number };
   usage: Record<string, { cpuSeconds: number; peakRssMiB: number }>;
+  /** With `--cpu-profile`: where each service's CPU went over the whole run. */
+  cpuProfiles?: Record<string, ProfileSummary>;
 }
 
 export interface Meta {
@@ -99,5 +102,14 @@ export function renderReport(meta: Meta, herald: SystemResult | undefined, bullm
     '',
     usageTable('BullMQ', bullmq),
     '',
+    ...(herald?.cpuProfiles
+      ? [
+          "## Herald's CPU profiles (`--cpu-profile`), over the whole run of each service",
+          '',
+          'Sampled by V8 (`node --cpu-prof`) on wall-clock time while the thread is not idle, so waits for a busy core count in the function they interrupt; the email service stops before the drain, the others profile it too.',
+          '',
+          renderProfiles(herald.cpuProfiles),
+        ]
+      : []),
   ].join('\n');
 }

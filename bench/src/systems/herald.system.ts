@@ -49,9 +49,8 @@ export class HeraldSystem implements SystemUnderTest {
 
   private async startService(service: Service): Promise<void> {
     const main = path.join(this.env.root, 'services', service, 'dist/main.js');
-    // BENCH_CPU_PROF=email,api: those services write a V8 CPU profile into the log folder on exit.
-    const profiled = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(service);
-    const args = profiled ? ['--cpu-prof', `--cpu-prof-dir=${this.env.logDir}`, `--cpu-prof-name=herald-${service}.cpuprofile`, main] : [main];
+    const dir = this.env.cpuProfileDir;
+    const args = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=herald-${service}.cpuprofile`, main] : [main];
     const proc = startNode(`herald-${service}`, args, this.environment(service), this.env.logDir, this.env.root);
     this.procs.set(service, proc);
     await waitHealthy(proc, `http://127.0.0.1:${PORTS[service]}/readyz`);

@@ -11,6 +11,8 @@ export interface SystemEnvironment {
   smtpUrl: string;
   slackWebhookUrl: string;
   followUpDelayMs: number;
+  /** When set, Herald's services write a V8 CPU profile each (`herald-<service>.cpuprofile`) here on exit. */
+  cpuProfileDir?: string;
 }
 
 /** One follow-up to fall due at a given time. */
