@@ -4,6 +4,9 @@ import { loadEnv } from '@herald/config';
 /** The admin token used when ADMIN_TOKEN is not set; main.ts warns when it is in use. */
 export const DEFAULT_ADMIN_TOKEN = 'change-me';
 
+/** TIMELINE_FETCH_WAIT_MS when not set, and the projector's own default. */
+export const DEFAULT_TIMELINE_FETCH_WAIT_MS = 250;
+
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -35,7 +38,7 @@ export const EnvSchema = Type.Object({
    * How long the timeline projector's fetches wait for statuses to gather: the timeline may lag
    * by up to this much, in exchange for fewer fetches, inserts and offset commits.
    */
-  TIMELINE_FETCH_WAIT_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 250 }),
+  TIMELINE_FETCH_WAIT_MS: Type.Integer({ minimum: 10, maximum: 5000, default: DEFAULT_TIMELINE_FETCH_WAIT_MS }),
   /** Where a new timeline group starts reading: earliest (default) or latest. */
   CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
 });

@@ -4,6 +4,7 @@ import { ContractViolationError, decodeEvent, NotificationStatus, type EventOf }
 import type { Database } from '@herald/db';
 import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
+import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
 import { recordStatuses } from './timeline.repository';
 
 /** The consumer group of the timeline projection. */
@@ -25,9 +26,6 @@ export interface TimelineProjectorOptions {
    */
   fetchWaitMs?: number;
 }
-
-/** The default of TimelineProjectorOptions.fetchWaitMs. */
-export const TIMELINE_FETCH_WAIT_MS = 250;
 
 /**
  * Projects `notification.status.v1` into the notification_timeline table the api serves. Inserts
@@ -93,7 +91,7 @@ export class TimelineProjector {
         groupId: this.groupId,
         allowAutoTopicCreation: false,
         ...FETCH_BATCHING,
-        maxWaitTimeInMs: this.options.fetchWaitMs ?? TIMELINE_FETCH_WAIT_MS,
+        maxWaitTimeInMs: this.options.fetchWaitMs ?? DEFAULT_TIMELINE_FETCH_WAIT_MS,
       });
       this.joined = watchJoined(consumer);
       try {
