@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
-import { newEvent, NotificationStatus } from '@herald/contracts';
+import { FollowUpRequested, newEvent, NotificationStatus } from '@herald/contracts';
 import { notificationTimeline, openDatabase, type Database } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
@@ -8,7 +8,8 @@ import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { listTimeline } from './timeline.repository';
 import { TimelineProjector } from './timeline.projector';
 
-// Integration: the real Kafka and PostgreSQL, on notification.status.v1 with a group of its own.
+// Integration: the real Kafka and PostgreSQL, on notification.status.v1 and follow-up.requested.v1
+// with a group of its own.
 describe('TimelineProjector', () => {
   const infra = infrastructure();
   const database = openDatabase(infra.databaseUrl);
@@ -68,6 +69,57 @@ describe('TimelineProjector', () => {
     expect(rows).toHaveLength(1);
   });
 
+  const followUp = (userId: string) =>
+    newEvent(FollowUpRequested, {
+      userId,
+      // Its own address: the email service of a running stack sends it.
+      email: `due-${userId}@herald.test`,
+      username: 'ada',
+      fullName: 'Ada Lovelace',
+      dueAt: new Date().toISOString(),
+    });
+
+  it('records a published follow-up as its due step, at the time it was published, once', async () => {
+    const subject = randomUUID();
+    const event = followUp(subject);
+    const publishedAt = Date.now() - 5000;
+    const message = { key: subject, value: JSON.stringify(event), timestamp: String(publishedAt) };
+    // Published twice, as a dispatcher that crashed before its commit would.
+    await producer.send({ topic: FollowUpRequested.name, messages: [message, message] });
+    const marker = status(subject);
+    await publish([marker]);
+    await waitFor(async () => (await timelineHas(subject, event.id)()) && (await timelineHas(subject, marker.id)()), {
+      timeoutMs: 45_000,
+      description: 'the due row and the marker',
+    });
+    const entries = await listTimeline(database.db, subject);
+    expect(entries.filter((e) => e.eventId === event.id)).toEqual([
+      expect.objectContaining({
+        channel: 'scheduler',
+        notification: 'follow-up',
+        status: 'due',
+        attempt: 0,
+        correlationId: event.correlationId,
+        occurredAt: new Date(publishedAt),
+      }),
+    ]);
+  });
+
+  it('skips a follow-up that breaks its contract without blocking the partition', async () => {
+    const subject = randomUUID();
+    const valid = followUp(subject);
+    await producer.send({
+      topic: FollowUpRequested.name,
+      messages: [
+        { key: subject, value: 'garbage' },
+        { key: subject, value: JSON.stringify({ ...followUp(subject), data: { userId: subject } }) },
+        { key: subject, value: JSON.stringify(valid) },
+      ],
+    });
+    await waitFor(timelineHas(subject, valid.id), { timeoutMs: 30_000, description: 'the valid row after the garbage' });
+    expect(await listTimeline(database.db, subject)).toHaveLength(1);
+  });
+
   it('skips invalid messages without blocking the partition', async () => {
     const subject = randomUUID();
     const valid = status(subject);
@@ -115,6 +167,8 @@ describe('TimelineProjector batching', () => {
       logger: createLogger('api-test', 'silent'),
       groupId: uniqueName('api-timeline-batching-test'),
       start: 'latest',
+      // Statuses only: follow-ups other test files publish meanwhile would add inserts of their own.
+      topics: [NotificationStatus],
     });
     projector.start();
     try {

@@ -1,11 +1,11 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Coalescer } from '@herald/consumer';
-import { ContractViolationError, decodeEvent, NotificationStatus, type EventOf } from '@herald/contracts';
+import { ContractViolationError, decodeEvent, FollowUpRequested, NotificationStatus, type Topic } from '@herald/contracts';
 import type { Database } from '@herald/db';
 import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
 import type { Logger } from '@herald/service-kit';
 import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
-import { recordStatuses } from './timeline.repository';
+import { followUpDueRecord, recordTimeline, statusRecord, type TimelineRecord } from './timeline.repository';
 
 /** The consumer group of the timeline projection. */
 export const TIMELINE_GROUP = 'herald-api-timeline';
@@ -25,11 +25,18 @@ export interface TimelineProjectorOptions {
    * timeline is a read model, a little staleness buys far fewer fetches, inserts and commits.
    */
   fetchWaitMs?: number;
+  /** What to project; default TIMELINE_TOPICS (a test may narrow it to keep others' traffic out). */
+  topics?: readonly Topic[];
 }
 
+/** The topics the timeline is projected from. */
+export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatus, FollowUpRequested];
+
 /**
- * Projects `notification.status.v1` into the notification_timeline table the api serves. Inserts
- * are idempotent on the event id, so a redelivery changes nothing; a message that breaks the
+ * Projects `notification.status.v1` into the notification_timeline table the api serves, and
+ * `follow-up.requested.v1` as the `due` step of each follow-up (the scheduler publishes a
+ * follow-up when it falls due; a status next to it would be a second message a row). Inserts are
+ * idempotent on the event id, so a redelivery changes nothing; a message that breaks the
  * contract is logged and skipped, never retried, so it cannot block its partition.
  */
 export class TimelineProjector {
@@ -39,11 +46,11 @@ export class TimelineProjector {
   private joined: () => boolean = () => false;
   private readonly groupId: string;
   /** The batches of every partition a fetch returned, recorded in one insert. */
-  private readonly inserts: Coalescer<EventOf<typeof NotificationStatus>[]>;
+  private readonly inserts: Coalescer<TimelineRecord[]>;
 
   constructor(private readonly options: TimelineProjectorOptions) {
     this.groupId = options.groupId ?? TIMELINE_GROUP;
-    this.inserts = new Coalescer((lists) => recordStatuses(options.db, lists.flat()), Number.POSITIVE_INFINITY);
+    this.inserts = new Coalescer((lists) => recordTimeline(options.db, lists.flat()), Number.POSITIVE_INFINITY);
   }
 
   /** True once the consumer has joined its group and fetched (from then on nothing published is missed). */
@@ -57,25 +64,29 @@ export class TimelineProjector {
   }
 
   /**
-   * Handles a batch of one partition: records its valid messages, in one insert with those of the
-   * other partitions' batches handled at the same moment, and logs and skips those that break the
-   * contract.
+   * Handles a batch of one partition of `topic` (default the statuses): records its valid
+   * messages, in one insert with those of the other partitions' batches handled at the same
+   * moment, and logs and skips those that break the contract.
    */
-  async handle(messages: readonly KafkaMessage[], partition: number): Promise<void> {
-    const events: EventOf<typeof NotificationStatus>[] = [];
+  async handle(messages: readonly KafkaMessage[], partition: number, topic: string = NotificationStatus.name): Promise<void> {
+    const records: TimelineRecord[] = [];
     for (const message of messages) {
       try {
-        events.push(decodeEvent(NotificationStatus, message.value));
+        records.push(
+          topic === FollowUpRequested.name
+            ? followUpDueRecord(decodeEvent(FollowUpRequested, message.value), new Date(Number(message.timestamp)))
+            : statusRecord(decodeEvent(NotificationStatus, message.value)),
+        );
       } catch (error) {
         if (!(error instanceof ContractViolationError)) throw error;
         this.options.logger.warn(
-          { topic: NotificationStatus.name, partition, offset: message.offset, violations: error.violations },
-          'skipping a notification status that breaks its contract',
+          { topic, partition, offset: message.offset, violations: error.violations },
+          'skipping a timeline message that breaks its contract',
         );
       }
     }
     // A database failure throws: kafkajs fetches the batch again rather than losing it.
-    if (events.length > 0) await this.inserts.add(events);
+    if (records.length > 0) await this.inserts.add(records);
   }
 
   /** Stops fetching, lets the message in hand finish, and leaves the group. */
@@ -96,11 +107,14 @@ export class TimelineProjector {
       this.joined = watchJoined(consumer);
       try {
         await consumer.connect();
-        await consumer.subscribe({ topic: NotificationStatus.name, fromBeginning: this.options.start !== 'latest' });
+        await consumer.subscribe({
+          topics: (this.options.topics ?? TIMELINE_TOPICS).map((t) => t.name),
+          fromBeginning: this.options.start !== 'latest',
+        });
         await consumer.run({
           // Every partition of a fetch at once, so that their batches share one insert.
           partitionsConsumedConcurrently: 12,
-          eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition),
+          eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition, batch.topic),
         });
         this.consumer = consumer;
         // stop() may have come while we were joining.

@@ -1,28 +1,88 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { EventOf, NotificationStatus } from '@herald/contracts';
+import type { EventOf, FollowUpRequested, NotificationStatus } from '@herald/contracts';
 import { notificationTimeline, type Database } from '@herald/db';
 
 /** One entry of a user's notification timeline. */
 export type TimelineEntry = Omit<typeof notificationTimeline.$inferSelect, 'id' | 'subjectId'>;
 
-/** Records notification statuses in one insert; a redelivered event (same id) changes nothing. */
-export async function recordStatuses(db: Database, events: readonly EventOf<typeof NotificationStatus>[]): Promise<void> {
-  if (events.length === 0) return;
+/** A row the projection writes: a notification status, or a follow-up falling due. */
+export interface TimelineRecord {
+  eventId: string;
+  subjectId: string;
+  correlationId: string;
+  channel: string;
+  notification: string;
+  status: string;
+  attempt: number;
+  detail: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  nextAt: string | null;
+  traceId: string | null;
+  /** RFC 3339: when it happened. */
+  at: string;
+}
+
+/** A notification status as a timeline row. */
+export function statusRecord(event: EventOf<typeof NotificationStatus>): TimelineRecord {
+  const { data } = event;
+  return {
+    eventId: event.id,
+    subjectId: data.subjectId,
+    correlationId: event.correlationId,
+    channel: data.channel,
+    notification: data.notification,
+    status: data.status,
+    attempt: data.attempt,
+    detail: data.detail ?? null,
+    errorCode: data.errorCode ?? null,
+    errorMessage: data.errorMessage ?? null,
+    nextAt: data.nextAt ?? null,
+    traceId: data.traceId ?? null,
+    at: data.at,
+  };
+}
+
+/**
+ * A follow-up the scheduler published as a `due` row: the follow-up event is the fact, so its id
+ * is the row's (a republished follow-up, same id, adds nothing) and `publishedAt` its time.
+ */
+export function followUpDueRecord(event: EventOf<typeof FollowUpRequested>, publishedAt: Date): TimelineRecord {
+  return {
+    eventId: event.id,
+    subjectId: event.data.userId,
+    correlationId: event.correlationId,
+    channel: 'scheduler',
+    notification: 'follow-up',
+    status: 'due',
+    attempt: 0,
+    detail: null,
+    errorCode: null,
+    errorMessage: null,
+    nextAt: null,
+    traceId: null,
+    at: publishedAt.toISOString(),
+  };
+}
+
+/** Records timeline rows in one insert; a redelivered event (same id) changes nothing. */
+export async function recordTimeline(db: Database, records: readonly TimelineRecord[]): Promise<void> {
+  if (records.length === 0) return;
   // One array parameter a column, unnested by Postgres: 13 parameters whatever the number of
   // rows, and no SQL built per row (a batch of a busy topic holds thousands).
-  const column = <T>(pick: (e: EventOf<typeof NotificationStatus>) => T) => sql.param(events.map(pick));
+  const column = <T>(pick: (r: TimelineRecord) => T) => sql.param(records.map(pick));
   await db.execute(sql`
     insert into ${notificationTimeline}
       (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
        error_code, error_message, next_at, trace_id, occurred_at)
     select * from unnest(
-      ${column((e) => e.id)}::text[], ${column((e) => e.data.subjectId)}::uuid[],
-      ${column((e) => e.correlationId)}::text[], ${column((e) => e.data.channel)}::text[],
-      ${column((e) => e.data.notification)}::text[], ${column((e) => e.data.status)}::text[],
-      ${column((e) => e.data.attempt)}::int[], ${column((e) => e.data.detail ?? null)}::text[],
-      ${column((e) => e.data.errorCode ?? null)}::text[], ${column((e) => e.data.errorMessage ?? null)}::text[],
-      ${column((e) => e.data.nextAt ?? null)}::timestamptz[], ${column((e) => e.data.traceId ?? null)}::text[],
-      ${column((e) => e.data.at)}::timestamptz[])
+      ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],
+      ${column((r) => r.correlationId)}::text[], ${column((r) => r.channel)}::text[],
+      ${column((r) => r.notification)}::text[], ${column((r) => r.status)}::text[],
+      ${column((r) => r.attempt)}::int[], ${column((r) => r.detail)}::text[],
+      ${column((r) => r.errorCode)}::text[], ${column((r) => r.errorMessage)}::text[],
+      ${column((r) => r.nextAt)}::timestamptz[], ${column((r) => r.traceId)}::text[],
+      ${column((r) => r.at)}::timestamptz[])
     on conflict (event_id) do nothing`);
 }
 

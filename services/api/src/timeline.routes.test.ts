@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { newEvent, NotificationStatus, type DataOf } from '@herald/contracts';
 import { newSignup, testApp, type ErrorResponseBody, type UserBody } from './app.fixture';
-import { recordStatuses } from './timeline.repository';
+import { recordTimeline, statusRecord } from './timeline.repository';
 
 interface TimelineBody {
   user_id: string;
@@ -51,7 +51,7 @@ describe('GET /api/v1/users/:id/notifications', () => {
     const requested = status(user.id, { status: 'requested', attempt: 0, at: '2026-11-28T10:00:00.000Z' });
     const sent = status(user.id, { attempt: 2, at: '2026-11-28T10:00:06.000Z', detail: 'accepted by SMTP' });
     // Recorded out of order: the timeline sorts by when each step happened.
-    await recordStatuses(t.database.db, [sent, requested, retrying]);
+    await recordTimeline(t.database.db, [sent, requested, retrying].map(statusRecord));
 
     const response = await t.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
     expect(response.statusCode).toBe(200);
@@ -75,7 +75,7 @@ describe('GET /api/v1/users/:id/notifications', () => {
 
   it('keeps the timeline of a deleted user', async () => {
     const user = (await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
-    await recordStatuses(t.database.db, [status(user.id, { channel: 'scheduler', notification: 'follow-up', status: 'cancelled' })]);
+    await recordTimeline(t.database.db, [statusRecord(status(user.id, { channel: 'scheduler', notification: 'follow-up', status: 'cancelled' }))]);
     await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${user.id}` });
     const response = await t.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
     expect(response.statusCode).toBe(200);

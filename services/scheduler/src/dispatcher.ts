@@ -19,14 +19,6 @@ import {
   type ScheduledMessagesStore,
 } from './scheduled-messages.store';
 
-/** An extra message published with a scheduled one, in the same send (a timeline status, say). */
-export interface CompanionMessage {
-  topic: string;
-  key: string;
-  value: Buffer;
-  headers?: Record<string, string>;
-}
-
 export interface DispatcherOptions {
   /** The store over the dispatcher's own pool. */
   store: ScheduledMessagesStore;
@@ -56,8 +48,6 @@ export interface DispatcherOptions {
    * one would fail the whole batch again and again and stall the queue behind it.
    */
   allowTopic?: (topic: string) => boolean;
-  /** Extra messages to publish with a row (same send, same transaction). */
-  companions?: (row: ScheduledMessage, at: Date) => readonly CompanionMessage[];
   /** Backoff while Kafka or Postgres fail (real time, whatever the clock). */
   backoff?: BackoffOptions;
   /** A publish taking longer than this fails the batch, which is rolled back; default 30 s. */
@@ -390,9 +380,9 @@ export class Dispatcher {
   }
 
   /**
-   * Publishes the rows and their companions. Each row gets a `dispatch` span whose parent is
-   * the trace context stored with the row, so that a follow-up sent days later is a child in
-   * the trace of the signup that scheduled it; its messages carry that span's context.
+   * Publishes the rows. Each row gets a `dispatch` span whose parent is the trace context stored
+   * with the row, so that a follow-up sent days later is a child in the trace of the signup that
+   * scheduled it; its message carries that span's context.
    */
   async #publish(prepared: readonly Prepared[], at: Date): Promise<void> {
     const messages: { topic: string; message: Message; bytes: number }[] = [];
@@ -410,10 +400,6 @@ export class Dispatcher {
       spans.push(span);
       const trace = traceHeaders(contextWithSpan(parent, span));
       messages.push({ topic: p.row.topic, message: withHeaders(p.message, trace), bytes: p.bytes });
-      for (const extra of this.#options.companions?.(p.row, at) ?? []) {
-        const { topic, ...message } = extra;
-        messages.push({ topic, message: withHeaders(message, trace), bytes: extra.value.length });
-      }
     }
     try {
       for (const chunk of chunks(messages, MAX_SEND_BYTES)) {

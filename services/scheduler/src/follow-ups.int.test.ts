@@ -3,11 +3,9 @@ import { eq } from 'drizzle-orm';
 import {
   assertEvent,
   ContractViolationError,
-  decodeEvent,
   EmailSent,
   FollowUpRequested,
   newEvent,
-  NotificationStatus,
   ScheduleCancelRequested,
   ScheduleRequested,
   UserDeleted,
@@ -16,7 +14,6 @@ import { openDatabase, users } from '@herald/db';
 import { infrastructure, uniqueName } from '@herald/testing';
 import {
   derivedEventId,
-  followUpDueStatus,
   followUpKey,
   onEmailSent,
   onUserDeleted,
@@ -144,31 +141,6 @@ describe('follow-ups', () => {
     expect(await onUserDeleted(deleted, deps)).toBe(1);
     expect(await onUserDeleted(deleted, deps)).toBe(0);
     expect((await store.history(followUpKey(id))).map((r) => r.state)).toEqual(['cancelled']);
-  });
-
-  it('publishes a "due" timeline status with each follow-up', async () => {
-    const { id } = await user();
-    await onEmailSent(emailSent(id), deps, { traceparent: TRACEPARENT });
-    const [row] = await store.history(followUpKey(id));
-    const at = new Date('2030-01-04T09:00:01.000Z');
-    const [status, ...rest] = followUpDueStatus(row!, at);
-    expect(rest).toEqual([]);
-    expect(status).toMatchObject({
-      topic: NotificationStatus.name,
-      key: id,
-      headers: { traceparent: TRACEPARENT },
-    });
-    const event = decodeEvent(NotificationStatus, status!.value);
-    expect(event.data).toEqual({
-      subjectId: id,
-      channel: 'scheduler',
-      notification: 'follow-up',
-      status: 'due',
-      attempt: 0,
-      at: at.toISOString(),
-    });
-    expect(event.causationId).toBe((row!.value as { id: string }).id);
-    expect(followUpDueStatus({ ...row!, topic: 'elsewhere' }, at)).toEqual([]);
   });
 });
 

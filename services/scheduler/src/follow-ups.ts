@@ -3,18 +3,14 @@ import { and, eq, isNull } from 'drizzle-orm';
 import {
   assertEvent,
   type EmailSent,
-  encodeEvent,
   FollowUpRequested,
   followUpOf,
   newEvent,
-  NotificationStatus,
   type UserDeleted,
   type EventOf,
 } from '@herald/contracts';
 import { users } from '@herald/db';
-import { eventHeaders } from '@herald/kafka';
-import type { CompanionMessage } from './dispatcher';
-import type { ScheduledMessage, ScheduledMessagesStore } from './scheduled-messages.store';
+import type { ScheduledMessagesStore } from './scheduled-messages.store';
 import { pickTraceHeaders } from './trace-headers';
 
 /** What the follow-up logic needs. */
@@ -100,40 +96,6 @@ export async function onUserDeleted(
   deps: Pick<FollowUpDeps, 'store'>,
 ): Promise<number> {
   return deps.store.cancelByPrefix(followUpKey(event.data.userId));
-}
-
-/**
- * For the dispatcher's `companions`: when a follow-up is published, a `due` status for the user's
- * timeline goes with it, in the same send.
- */
-export function followUpDueStatus(row: ScheduledMessage, at: Date): CompanionMessage[] {
-  if (row.topic !== FollowUpRequested.name) return [];
-  // The dispatcher validated the row against the contract before asking.
-  const followUp = row.value as EventOf<typeof FollowUpRequested>;
-  const status = newEvent(
-    NotificationStatus,
-    {
-      subjectId: followUp.data.userId,
-      channel: 'scheduler',
-      notification: 'follow-up',
-      status: 'due',
-      attempt: 0,
-      at: at.toISOString(),
-    },
-    followUpOf(followUp),
-    at,
-  );
-  return [
-    {
-      topic: NotificationStatus.name,
-      key: followUp.data.userId,
-      value: encodeEvent(NotificationStatus, status),
-      headers: {
-        ...pickTraceHeaders(row.headers),
-        ...(eventHeaders(status) as Record<string, string>),
-      },
-    },
-  ];
 }
 
 /** A UUID-shaped id derived from `seed` (a name-based, RFC 9562 version 8 UUID). */

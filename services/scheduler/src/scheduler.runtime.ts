@@ -5,7 +5,6 @@ import { backoffDelay } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './dispatcher';
 import type { Env } from './env';
-import { followUpDueStatus } from './follow-ups';
 import { errorMessage, type SchedulerLogger } from './logger';
 import { recordDispatched } from './metrics';
 import {
@@ -70,7 +69,6 @@ export class SchedulerRuntime {
         recordDispatched(rows, latenessMs);
         options.onDispatched?.(rows, latenessMs);
       },
-      companions: followUpDueStatus,
       // Herald's own topics only: rows for other topics belong to dispatchers of their own
       // (tests, partitioned deployments) and are left alone.
       filter: HERALD_TOPICS,
