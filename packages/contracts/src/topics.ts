@@ -71,7 +71,7 @@ export const FollowUpRequested = defineTopic({
   eventType: 'FollowUpRequested',
   partitions: 6,
   key: 'userId',
-  description: 'A follow-up fell due (scheduler); email sends the follow-up email.',
+  description: "A follow-up fell due (scheduler); email sends the follow-up email, and the api's timeline records it as the follow-up's `due` step.",
   data: FollowUpRequestedData,
 });
 
