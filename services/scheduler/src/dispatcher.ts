@@ -285,7 +285,7 @@ export class Dispatcher {
         const batch = await round.done;
         failures = 0;
         // Its look at what is left ran while the round before held rows: look again, alone.
-        if (overlapped || lastFull) continue;
+        if (overlapped) continue;
         if (this.#wakeRequested || this.#stopping.signal.aborted) continue;
         await this.#sleepUntil(this.#wakeTime(batch.next, batch.claimedAt));
       } catch (error) {
