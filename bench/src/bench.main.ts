@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --full] [--only herald|bullmq] [--rates 100,300] [--cpu-profile]`: Herald's whole
+// `npm run bench [-- --quick | --full] [options]` (see plan.ts for every option): Herald's whole
 // pipeline and its BullMQ peer, one after the other on the same infrastructure and sinks, driven
 // by the same open-loop generator. Results go to bench/results/ as JSON and markdown.
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
+import { planOf, UsageError, type Plan } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
@@ -18,42 +19,6 @@ import { HeraldSystem } from './systems/herald.system.ts';
 import type { SystemEnvironment, SystemUnderTest } from './systems/system.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Plan {
-  mode: 'quick' | 'full';
-  rates: number[];
-  stepMs: number;
-  settleMs: number;
-  retrySignups: number;
-  dueTogether: number;
-  drain: number;
-  drainLeadMs: number;
-  systems: ('herald' | 'bullmq')[];
-  /** Run Herald's services under V8's CPU profiler and summarize where their CPU went. */
-  cpuProfile: boolean;
-}
-
-function planOf(argv: readonly string[]): Plan {
-  const full = argv.includes('--full');
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const rates = flag('--rates')?.split(',').map(Number) ?? (full ? [100, 250, 500, 750, 1000] : [100, 300]);
-  const only = flag('--only');
-  return {
-    mode: full ? 'full' : 'quick',
-    rates,
-    stepMs: Number(flag('--step-seconds') ?? (full ? 60 : 10)) * 1000,
-    settleMs: full ? 20_000 : 10_000,
-    retrySignups: full ? 50 : 20,
-    dueTogether: 1000,
-    drain: Number(flag('--drain') ?? (full ? 100_000 : 10_000)),
-    drainLeadMs: full ? 30_000 : 8_000,
-    systems: only === 'herald' || only === 'bullmq' ? [only] : ['herald', 'bullmq'],
-    cpuProfile: argv.includes('--cpu-profile'),
-  };
-}
 
 const say = (line: string): void => {
   process.stdout.write(`bench: ${line}\n`);
@@ -83,13 +48,15 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   await system.start();
   const pids: Record<string, number> = { ...infraRoots() };
   for (const p of system.processes()) pids[p.name] = p.pid;
+  const tag = `${env.runId}-${system.name}`;
+
+  if (plan.warmupMs > 0) {
+    say(`${system.name}: warm-up, 50/s for ${plan.warmupMs / 1000} s (not measured)`);
+    await runRateStep(system, sinks, { rate: 50, durationMs: plan.warmupMs, prefix: `w${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
+  }
   const before = sampleAll(pids);
   const selfBefore = process.cpuUsage();
   const machineBefore = machineBusySeconds();
-  const tag = `${env.runId}-${system.name}`;
-
-  say(`${system.name}: warm-up, 50/s for 3 s`);
-  await runRateStep(system, sinks, { rate: 50, durationMs: 3000, prefix: `w${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
 
   const steps: RateStep[] = [];
   for (const rate of plan.rates) {
@@ -205,14 +172,14 @@ async function main(): Promise<void> {
     node: process.versions.node,
     sinks: 'the bench\'s counting SMTP sink (smtp-server) and counting Slack sink (node:http), in the harness process, for every figure; Mailpit is not used',
     notes: [
-      `open-loop arrivals at fixed rates, ${plan.stepMs / 1000} s a step; latencies from each request's scheduled send time`,
+      `open-loop arrivals at fixed rates, ${plan.stepMs / 1000} s a step after ${plan.warmupMs / 1000} s of warm-up at 50/s (not measured); latencies from each request's scheduled send time`,
       'sustained: no API error, no welcome, Slack message or follow-up lost, and p99 of each channel ≤ 2 s',
       `follow-up delay ${env.followUpDelayMs / 1000} s for both systems, so follow-ups are part of the load`,
       `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
       `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
       'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker',
       'BullMQ peer: fastify api writes the user row (same table) then enqueues (not atomic with the insert); Redis with appendonly everysec',
-      'CPU seconds: from warm-up to the end of the due-together test (drain excluded); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
+      'CPU seconds: from the first step to the end of the due-together test (drain excluded); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
     ],
   };
   const dir = path.join(ROOT, 'bench/results');
@@ -228,6 +195,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
