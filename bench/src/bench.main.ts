@@ -143,6 +143,8 @@ async function main(): Promise<void> {
     smtpUrl: sinks.smtp.url,
     slackWebhookUrl: sinks.slack.webhookUrl,
     followUpDelayMs: 10_000,
+    otlpUrl: INFRA.otlpUrl,
+    traceRatio: plan.traceRatio,
     ...(plan.cpuProfile ? { cpuProfileDir: path.join(logDir, `cpu-${runId}`) } : {}),
   };
   const results: Partial<Record<'herald' | 'bullmq', SystemResult>> = {};
@@ -175,6 +177,9 @@ async function main(): Promise<void> {
       `open-loop arrivals at fixed rates, ${plan.stepMs / 1000} s a step after ${plan.warmupMs / 1000} s of warm-up at 50/s (not measured); latencies from each request's scheduled send time`,
       'sustained: no API error, no welcome, Slack message or follow-up lost, and p99 of each channel ≤ 2 s',
       `follow-up delay ${env.followUpDelayMs / 1000} s for both systems, so follow-ups are part of the load`,
+      plan.traceRatio > 0
+        ? `Herald traces ${plan.traceRatio * 100}% of signups (parentbased_traceidratio), exported to Jaeger on the same machine; the peer has no tracing`
+        : 'tracing off in Herald (OTEL_SDK_DISABLED), as in the peer',
       `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
       `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
       'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker',

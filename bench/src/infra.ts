@@ -11,7 +11,9 @@ export const INFRA = {
   databaseUrl: 'postgres://herald:herald@127.0.0.1:5432/herald',
   kafkaBrokers: '127.0.0.1:9092',
   redisUrl: 'redis://127.0.0.1:6379',
-  ports: { postgres: 5432, kafka: 9092, redis: 6379 },
+  /** Jaeger's OTLP/HTTP receiver: Herald's services export their sampled traces to it. */
+  otlpUrl: 'http://127.0.0.1:4318',
+  ports: { postgres: 5432, kafka: 9092, redis: 6379, jaeger: 4318 },
 } as const;
 
 /** The bench's own database on the same server, so that its rows never meet the tests'. */
@@ -39,8 +41,10 @@ function run(root: string, what: string, args: readonly string[], env: NodeJS.Pr
 }
 
 /**
- * Brings up PostgreSQL, Kafka and Redis through the stack tool, unless they already answer (the
- * other worktree's stack, say: the bench reuses it and never stops it).
+ * Brings up PostgreSQL, Kafka, Redis and Jaeger through the stack tool, unless they already answer
+ * (the other worktree's stack, say: the bench reuses it and never stops it). Jaeger is part of it
+ * so that Herald's traces always go somewhere: with no receiver, every export of a batch of spans
+ * is retried for seconds, and whether one happened to be running decided what a run measured.
  */
 export async function ensureInfrastructure(root: string): Promise<void> {
   const missing: string[] = [];
@@ -77,7 +81,7 @@ export async function resetDatabase(): Promise<void> {
   }
 }
 
-/** The pid listening on a port (the root of PostgreSQL's, Kafka's or Redis's process tree). */
+/** The pid listening on a port (the root of PostgreSQL's, Kafka's, Redis's or Jaeger's process tree). */
 export function listenerPid(port: number): number | undefined {
   const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout;
   const match = /pid=(\d+)/.exec(out ?? '');

@@ -6,6 +6,7 @@ describe('planOf', () => {
     expect(plan).toMatchObject({ mode: 'quick', rates: [100, 300], stepMs: 10_000, warmupMs: 10_000, drain: 10_000 });
     expect(plan.systems).toEqual(['herald', 'bullmq']);
     expect(plan.cpuProfile).toBe(false);
+    expect(plan.traceRatio).toBe(0.1);
   });
 
   it('gives a full run its ladder, 60 s steps and 30 s of warm-up', () => {
@@ -19,8 +20,10 @@ describe('planOf', () => {
   });
 
   it('takes every option', () => {
-    const plan = planOf(['--full', '--only', 'herald', '--rates', '100,250', '--step-seconds', '20', '--warmup-seconds', '0', '--drain', '500', '--cpu-profile']);
-    expect(plan).toMatchObject({ rates: [100, 250], stepMs: 20_000, warmupMs: 0, drain: 500, systems: ['herald'], cpuProfile: true });
+    const plan = planOf(['--full', '--only', 'herald', '--rates', '100,250', '--step-seconds', '20', '--warmup-seconds', '0', '--drain', '500', '--trace-ratio', '1', '--cpu-profile']);
+    expect(plan).toMatchObject({ rates: [100, 250], stepMs: 20_000, warmupMs: 0, drain: 500, systems: ['herald'], traceRatio: 1, cpuProfile: true });
+    expect(planOf(['--trace-ratio', '0']).traceRatio).toBe(0);
+    expect(planOf(['--trace-ratio', '0.25']).traceRatio).toBe(0.25);
   });
 
   it.each([
@@ -30,6 +33,8 @@ describe('planOf', () => {
     [['--step-seconds', '1.5'], '--step-seconds takes a whole number ≥ 1, got "1.5"'],
     [['--warmup-seconds', '-1'], '--warmup-seconds takes a whole number ≥ 0, got "-1"'],
     [['--drain', '1e5'], '--drain takes a whole number ≥ 1, got "1e5"'],
+    [['--trace-ratio', '1.5'], '--trace-ratio takes a number from 0 to 1, got "1.5"'],
+    [['--trace-ratio', '10%'], '--trace-ratio takes a number from 0 to 1, got "10%"'],
     [['--only', 'temporal'], '--only takes herald or bullmq, got "temporal"'],
     [['--drain'], '--drain needs a value'],
     [['--only', '--full'], '--only needs a value'],

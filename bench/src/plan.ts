@@ -16,13 +16,15 @@ export interface Plan {
   drain: number;
   drainLeadMs: number;
   systems: ('herald' | 'bullmq')[];
+  /** The share of signups whose trace Herald's services sample and export to Jaeger; 0 turns tracing off. */
+  traceRatio: number;
   /** Run Herald's services under V8's CPU profiler and summarize where their CPU went. */
   cpuProfile: boolean;
 }
 
 export const USAGE =
   'usage: npm run bench [-- --quick | --full] [--only herald|bullmq] [--rates 100,300] [--step-seconds N] ' +
-  '[--warmup-seconds N] [--drain N] [--cpu-profile]';
+  '[--warmup-seconds N] [--drain N] [--trace-ratio 0..1] [--cpu-profile]';
 
 /** A command line the bench cannot run; the message says which argument and why. */
 export class UsageError extends Error {
@@ -30,7 +32,7 @@ export class UsageError extends Error {
 }
 
 const SWITCHES = new Set(['--quick', '--full', '--cpu-profile']);
-const VALUED = new Set(['--only', '--rates', '--step-seconds', '--warmup-seconds', '--drain']);
+const VALUED = new Set(['--only', '--rates', '--step-seconds', '--warmup-seconds', '--drain', '--trace-ratio']);
 
 /** A whole number ≥ `min` from an argument, or a UsageError naming it. */
 function wholeNumber(name: string, raw: string, min: number): number {
@@ -61,6 +63,9 @@ export function planOf(argv: readonly string[]): Plan {
   };
   const rawRates = values.get('--rates');
   const rates = rawRates === undefined ? (full ? [100, 250, 500, 750, 1000] : [100, 300]) : rawRates.split(',').map((r) => wholeNumber('--rates', r, 1));
+  const rawRatio = values.get('--trace-ratio');
+  const traceRatio = rawRatio === undefined ? 0.1 : /^(0(\.\d+)?|1(\.0+)?)$/.test(rawRatio) ? Number(rawRatio) : Number.NaN;
+  if (Number.isNaN(traceRatio)) throw new UsageError(`--trace-ratio takes a number from 0 to 1, got "${rawRatio}"\n${USAGE}`);
   const only = values.get('--only');
   if (only !== undefined && only !== 'herald' && only !== 'bullmq') {
     throw new UsageError(`--only takes herald or bullmq, got "${only}"\n${USAGE}`);
@@ -76,6 +81,7 @@ export function planOf(argv: readonly string[]): Plan {
     drain: number('--drain', full ? 100_000 : 10_000, 1),
     drainLeadMs: full ? 30_000 : 8_000,
     systems: only === undefined ? ['herald', 'bullmq'] : [only],
+    traceRatio,
     cpuProfile: argv.includes('--cpu-profile'),
   };
 }

@@ -40,6 +40,11 @@ export class HeraldSystem implements SystemUnderTest {
       CONSUMER_START: 'latest',
       CONSUMER_GROUP: `bench-${this.env.runId}-${service}`,
       FOLLOW_UP_DELAY: `PT${this.env.followUpDelayMs / 1000}S`,
+      // Set here, not inherited: a run measures the tracing its report states.
+      OTEL_EXPORTER_OTLP_ENDPOINT: this.env.otlpUrl,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: String(this.env.traceRatio),
+      OTEL_SDK_DISABLED: this.env.traceRatio === 0 ? 'true' : 'false',
     };
   }
 

@@ -11,6 +11,9 @@ export interface SystemEnvironment {
   smtpUrl: string;
   slackWebhookUrl: string;
   followUpDelayMs: number;
+  /** Where Herald's services export traces (OTLP/HTTP), and the share of traces they sample. */
+  otlpUrl: string;
+  traceRatio: number;
   /** When set, Herald's services write a V8 CPU profile each (`herald-<service>.cpuprofile`) here on exit. */
   cpuProfileDir?: string;
 }
