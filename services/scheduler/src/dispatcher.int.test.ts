@@ -145,6 +145,8 @@ describe('Dispatcher', () => {
       value: { hello: 'in three days' },
       headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
     });
+    // The message reaches Kafka before its round commits; onDispatched follows the commit.
+    await waitFor(() => lateness.length > 0, { timeoutMs: 10_000, description: 'the round to commit' });
     expect(lateness).toEqual([0]);
     expect((await store.history(`${prefix}:follow-up`))[0]?.state).toBe('dispatched');
   });
