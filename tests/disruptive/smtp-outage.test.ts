@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { decodeEvent, newEvent, NotificationStatus, UserCreated, type EventOf } from '@herald/contracts';
+import { decodeEvent, NotificationStatus, UserCreated, type EventOf } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { emailsTo, infrastructure, runFromEnd, startService, uniqueName, waitFor, runStack } from '@herald/testing';
+import { aUserCreated, emailsTo, infrastructure, runFromEnd, startService, uniqueName, waitFor, runStack } from '@herald/testing';
 
 // SMTP down (Mailpit stopped): the welcome email is attempted at the policy's intervals, lands in
 // the email dead-letter topic after maximumAttempts; with Mailpit back, a redrive delivers it
@@ -36,13 +36,7 @@ const TOLERANCE_MS = 1000;
       },
     });
     runStack('stop', 'mailpit');
-    const event = newEvent(UserCreated, {
-      userId,
-      email: `${userId}@example.com`,
-      username: `s${userId.slice(0, 8)}`,
-      fullName: 'Smtp Down',
-      createdAt: new Date().toISOString(),
-    });
+    const event = aUserCreated({ userId, fullName: 'Smtp Down' });
     await publishEvents(producer, UserCreated, [{ key: userId, event }]);
 
     const failures = await waitFor(() => {

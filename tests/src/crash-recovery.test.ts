@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { newEvent, UserCreated } from '@herald/contracts';
+import { UserCreated } from '@herald/contracts';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor } from '@herald/testing';
+import { aUserCreated, infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor } from '@herald/testing';
 
 // A consumer killed (SIGKILL, no goodbye) while a message waits in its retry topic: the next
 // process of the group delivers it, once.
@@ -17,14 +16,8 @@ it('loses nothing and doubles nothing when killed while a retry waits', async ()
   let slack = await startService('slack', env);
   try {
     await slackFault({ path, status: 429, retryAfter: 4, times: 1 });
-    const userId = randomUUID();
-    const event = newEvent(UserCreated, {
-      userId,
-      email: `${userId}@example.com`,
-      username: `c${userId.slice(0, 8)}`,
-      fullName: 'Crash Test',
-      createdAt: new Date().toISOString(),
-    });
+    const event = aUserCreated({ fullName: 'Crash Test' });
+    const { userId } = event.data;
     await publishEvents(producer, UserCreated, [{ key: userId, event }]);
     await waitFor(async () => (await slackAttempts(path)).length === 1, { timeoutMs: 30_000, description: 'the first, rate-limited attempt' });
     // Give the retry time to be written to the retry topic, then kill before it is due.

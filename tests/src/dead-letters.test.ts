@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { newEvent, RetryHeaders, UserCreated } from '@herald/contracts';
+import { RetryHeaders, UserCreated } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+import { aUserCreated, infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
 
 // Dead letters as an operator handles them: list, inspect, redrive once the cause is fixed,
 // refuse a redrive loop, purge. The Slack service fails through the stand-in's faults.
@@ -20,17 +19,6 @@ const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartiti
 const database = openDatabase(infrastructure().databaseUrl, { max: 2 });
 const letters = new DeadLetters(kafka, database, { maxRedrives: 1 });
 let slack: RunningService;
-
-function userCreated() {
-  const userId = randomUUID();
-  return newEvent(UserCreated, {
-    userId,
-    email: `${userId}@example.com`,
-    username: `d${userId.slice(0, 8)}`,
-    fullName: 'Dee Letter',
-    createdAt: new Date().toISOString(),
-  });
-}
 
 beforeAll(async () => {
   await producer.connect();
@@ -48,7 +36,7 @@ afterAll(async () => {
 
 it('lists and inspects a dead letter, redrives it once the cause is fixed, and it is delivered once', async () => {
   await slackFault({ path: path_, status: 404, times: 1 });
-  const event = userCreated();
+  const event = aUserCreated({ fullName: 'Dee Letter' });
   await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
 
   const [letter] = await waitFor(async () => {
@@ -94,7 +82,7 @@ it('a redriven letter that fails again comes back with its redrive count, and is
   await slack.stop();
   slack = await startService('slack', { CONSUMER_GROUP: group, SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${failing}` });
   await slackFault({ path: failing, status: 410, times: 10 });
-  const event = userCreated();
+  const event = aUserCreated({ fullName: 'Dee Letter' });
   await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
   const mine = async (count: number) =>
     waitFor(async () => {
@@ -131,7 +119,7 @@ it('the api serves the same operations to an admin, and only to an admin', async
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   try {
-    const event = userCreated();
+    const event = aUserCreated({ fullName: 'Dee Letter' });
     await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
     const letter = await waitFor(async () => {
       const response = await call('GET', `/api/v1/dead-letters/${dlq}`);

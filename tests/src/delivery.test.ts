@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { newEvent, RetryHeaders, UserCreated, type EventOf } from '@herald/contracts';
+import { RetryHeaders, UserCreated, type EventOf } from '@herald/contracts';
 import { createKafka, publishEvents } from '@herald/kafka';
 import {
+  aUserCreated,
   emailSource,
   emailsTo,
   infrastructure,
@@ -27,17 +28,6 @@ let producer: Producer;
 let email: RunningService;
 let slack: RunningService;
 
-function userCreated(fullName = 'Ada Lovelace'): EventOf<typeof UserCreated> {
-  const userId = randomUUID();
-  return newEvent(UserCreated, {
-    userId,
-    email: `${userId}@example.com`,
-    username: `u${userId.slice(0, 8)}`,
-    fullName,
-    createdAt: new Date().toISOString(),
-  });
-}
-
 async function publish(event: EventOf<typeof UserCreated>): Promise<void> {
   await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
 }
@@ -60,7 +50,7 @@ afterAll(async () => {
 
 describe('a signup', () => {
   it('gets one welcome email and one Slack announcement, with the name made inert', async () => {
-    const event = userCreated('Eve <script>alert(1)</script> <!channel>');
+    const event = aUserCreated({ fullName: 'Eve <script>alert(1)</script> <!channel>' });
     await publish(event);
 
     const [mail] = await waitFor(async () => {
@@ -85,13 +75,13 @@ describe('a signup', () => {
   });
 
   it('published twice gives one email and one Slack message', async () => {
-    const event = userCreated();
+    const event = aUserCreated();
     await publish(event);
     await waitFor(async () => (await emailsTo(event.data.email)).length === 1, { timeoutMs: 30_000, description: 'the first email' });
     await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(event.data.username)), { timeoutMs: 30_000, description: 'the first Slack post' });
     await publish(event);
     // A marker published after the duplicate: once it is delivered, the duplicate has been seen.
-    const marker = userCreated();
+    const marker = aUserCreated();
     await publish(marker);
     await waitFor(async () => (await emailsTo(marker.data.email)).length === 1, { timeoutMs: 30_000, description: 'the marker email' });
     await waitFor(async () => (await slackPosts(slackPath)).some((p) => p.text?.includes(marker.data.username)), { timeoutMs: 30_000, description: 'the marker Slack post' });
@@ -111,7 +101,7 @@ describe('Slack failures', () => {
     });
     try {
       await slackFault({ path, status: 429, retryAfter: 2, times: 1 });
-      const event = userCreated();
+      const event = aUserCreated();
       await publish(event);
       const attempts = await waitFor(async () => {
         const found = await slackAttempts(path);
@@ -151,7 +141,7 @@ describe('Slack failures', () => {
           });
         },
       });
-      const event = userCreated();
+      const event = aUserCreated();
       await publish(event);
       const [letter] = await waitFor(() => letters.length > 0 && letters, { timeoutMs: 30_000, description: 'the dead letter' });
       expect(letter?.key).toBe(event.data.userId);
@@ -192,7 +182,7 @@ describe('a message that fails validation', () => {
           },
         });
       }
-      const healthy = userCreated();
+      const healthy = aUserCreated();
       const key = healthy.data.userId;
       // Same key, so same partition: the bad message is right in front of the healthy one.
       await producer.send({

@@ -1,11 +1,10 @@
 import net from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { newEvent, RetryHeaders, UserCreated } from '@herald/contracts';
+import { RetryHeaders, UserCreated } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { freePort, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
+import { aUserCreated, freePort, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
 
 // startToCloseTimeout: an SMTP server that accepts the connection and never says a word must not
 // hold an attempt longer than the policy allows (nodemailer's own greeting timeout is 10 s).
@@ -28,14 +27,8 @@ it('aborts an attempt against an SMTP server that never answers, after startToCl
   });
   try {
     await producer.connect();
-    const userId = randomUUID();
-    const event = newEvent(UserCreated, {
-      userId,
-      email: `${userId}@example.com`,
-      username: `t${userId.slice(0, 8)}`,
-      fullName: 'Slow Server',
-      createdAt: new Date().toISOString(),
-    });
+    const event = aUserCreated({ fullName: 'Slow Server' });
+    const { userId } = event.data;
     const published = Date.now();
     await publishEvents(producer, UserCreated, [{ key: userId, event }]);
     const letters = new DeadLetters(kafka, database);

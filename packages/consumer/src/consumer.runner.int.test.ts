@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
 import pino from 'pino';
-import { newEvent, UserCreated, type EventOf } from '@herald/contracts';
+import { UserCreated, type EventOf } from '@herald/contracts';
 import { openDatabase } from '@herald/db';
 import { createKafka, HeraldPartitioner, partitionOfKey, toMessage } from '@herald/kafka';
 import { registry } from '@herald/telemetry';
-import { infrastructure, uniqueName, waitFor } from '@herald/testing';
+import { aUserCreated, infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext } from './handler';
 import { DEFAULT_RETRY_POLICY, resolvePolicy } from './policy';
@@ -42,16 +42,6 @@ function userOn(partition: number): string {
     const id = randomUUID();
     if (partitionOfKey(id, 6) === partition) return id;
   }
-}
-
-function userCreated(userId: string): EventOf<typeof UserCreated> {
-  return newEvent(UserCreated, {
-    userId,
-    email: `${userId}@example.com`,
-    username: `u${userId.slice(0, 8)}`,
-    fullName: 'Ada Lovelace',
-    createdAt: new Date().toISOString(),
-  });
 }
 
 /** Publishes one event and returns its offset. */
@@ -98,7 +88,7 @@ describe('ConsumerRunner reading ahead', () => {
   it('handles the messages after a slow one meanwhile, keeps a key in order, and commits past the slow one only when it ends', async () => {
     const groupId = uniqueName('runner-ahead');
     const slowUser = userOn(0);
-    const slow = userCreated(slowUser);
+    const slow = aUserCreated({ userId: slowUser });
     const held = gate();
     const started = new Set<string>();
     const ended: string[] = [];
@@ -113,9 +103,9 @@ describe('ConsumerRunner reading ahead', () => {
     await waitFor(() => started.has(slow.id), { timeoutMs: 30_000, description: 'the slow message to start' });
 
     // Published after the slow one started, on its partition: a later fetch.
-    const others = Array.from({ length: 5 }, () => userCreated(userOn(0)));
+    const others = Array.from({ length: 5 }, () => aUserCreated({ userId: userOn(0) }));
     others.forEach((e) => mine.add(e.data.userId));
-    const sameKey = userCreated(slowUser);
+    const sameKey = aUserCreated({ userId: slowUser });
     let lastOffset = 0;
     for (const event of [...others, sameKey]) lastOffset = await publish(event);
     await waitFor(() => others.every((e) => ended.includes(e.id)), { timeoutMs: 30_000, description: 'the other users handled while the slow one waits' });
@@ -137,7 +127,7 @@ describe('ConsumerRunner reading ahead', () => {
   it('hands no message it is still handling to a member that joins, and handles each once', async () => {
     const groupId = uniqueName('runner-rejoin');
     // One on every partition: whichever partitions the rebalance moves, one of them is in progress.
-    const slow = Array.from({ length: 6 }, (_, p) => userCreated(userOn(p)));
+    const slow = Array.from({ length: 6 }, (_, p) => aUserCreated({ userId: userOn(p) }));
     const slowIds = new Set(slow.map((e) => e.id));
     const held = gate();
     const calls: { runner: string; eventId: string }[] = [];
@@ -166,7 +156,7 @@ describe('ConsumerRunner reading ahead', () => {
     await secondStarted;
     await waitFor(() => second.isJoined(), { timeoutMs: 30_000, description: 'the second member to join' });
     // After the rebalance, a message on each partition: each handled once, by whichever owns it.
-    const after = Array.from({ length: 6 }, (_, p) => userCreated(userOn(p)));
+    const after = Array.from({ length: 6 }, (_, p) => aUserCreated({ userId: userOn(p) }));
     after.forEach((e) => mine.add(e.data.userId));
     for (const event of after) await publish(event);
     await waitFor(() => after.every((e) => calls.some((c) => c.eventId === e.id)), { timeoutMs: 30_000, description: 'the messages after the rebalance' });
@@ -180,7 +170,7 @@ describe('ConsumerRunner reading ahead', () => {
   it('skips an attempt seen again after a restart while a later one waits in a retry topic', async () => {
     const groupId = uniqueName('runner-retried');
     const policy = resolvePolicy(DEFAULT_RETRY_POLICY, { initialInterval: 'PT2S', jitter: 0 });
-    const event = userCreated(userOn(4));
+    const event = aUserCreated({ userId: userOn(4) });
     const calls: { runner: string; attempt: number }[] = [];
     const handler = (name: string) => async ({ event: e, attempt }: HandlerContext<typeof UserCreated>) => {
       if (e.id !== event.id) return;

@@ -11,3 +11,4 @@ export { runStack } from './stack';
 export { jaegerTrace, metricValue, newTraceparent, parseMetrics, scrapeMetrics } from './observability';
 export type { MetricSample, TracedSpan } from './observability';
 export { runFromEnd } from './consume';
+export { aUserCreated } from './events';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
 import type { Consumer } from 'kafkajs';
-import { decodeEvent, newEvent, UserCreated } from '@herald/contracts';
+import { decodeEvent, UserCreated } from '@herald/contracts';
 import { openDatabase, outbox } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
-import { infrastructure, runFromEnd, uniqueName, waitFor } from '@herald/testing';
+import { aUserCreated, infrastructure, runFromEnd, uniqueName, waitFor } from '@herald/testing';
 import { appendToOutbox } from './outbox.repository';
 import { OutboxRelay } from './outbox.relay';
 
@@ -49,13 +49,7 @@ describe('OutboxRelay', () => {
     const rows = [];
     for (const key of userIds) {
       keys.add(key);
-      const event = newEvent(UserCreated, {
-        userId: key,
-        email: `${key}@example.com`,
-        username: `u${key.slice(0, 8)}`,
-        fullName: 'Relay Test',
-        createdAt: new Date().toISOString(),
-      });
+      const event = aUserCreated({ userId: key, fullName: 'Relay Test' });
       await database.db.transaction((tx) => appendToOutbox(tx, UserCreated, key, event));
       rows.push({ eventId: event.id, key });
     }
