@@ -280,6 +280,9 @@ describe('Dispatcher', () => {
       timeoutMs: 10_000,
       description: 'the good row to be sent',
     });
+    // The good row reaches Kafka before its round commits the cancellations with it; a stop
+    // waits for the round.
+    await d.stop();
     expect((await store.history(`${prefix}:bad`))[0]?.state).toBe('cancelled');
     expect((await store.history(`${prefix}:stray`))[0]?.state).toBe('cancelled');
     const errors = logger.lines.filter((l) => l.level === 'error');
@@ -404,6 +407,7 @@ describe('Dispatcher', () => {
       timeoutMs: 30_000,
       description: '250 rows to be sent',
     });
+    await d.stop(); // the last round commits after its send
     expect(mostOpen).toBe(2);
     const byKey = orderByKey(prefix);
     expect(byKey.size).toBe(10);
@@ -489,6 +493,7 @@ describe('Dispatcher', () => {
       timeoutMs: 10_000,
       description: 'the row to be sent',
     });
+    await up.stop(); // the round commits after its send
     expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(0);
   });
 });
