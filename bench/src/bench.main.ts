@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       'sustained: no API error, no welcome, Slack message or follow-up lost, and p99 of each channel ≤ 2 s',
       `follow-up delay ${env.followUpDelayMs / 1000} s for both systems, so follow-ups are part of the load`,
       plan.traceRatio > 0
-        ? `Herald traces ${plan.traceRatio * 100}% of signups (parentbased_traceidratio), exported to Jaeger on the same machine; the peer has no tracing`
+        ? `Herald traces ${Number((plan.traceRatio * 100).toFixed(2))}% of signups (parentbased_traceidratio), exported to Jaeger on the same machine; the peer has no tracing`
         : 'tracing off in Herald (OTEL_SDK_DISABLED), as in the peer',
       `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
       `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
