@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, min, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
@@ -203,15 +203,6 @@ export class ScheduledMessagesStore {
       set state = 'cancelled', cancelled_at = ${at.toISOString()}::timestamptz, dispatched_at = null
       where state = 'dispatched' and id = any(${sql.param(ids.map(String))}::bigint[])`);
     return result.rowCount ?? 0;
-  }
-
-  /** Due time of the earliest pending row, or null when none is pending. */
-  async nextDueAt(filter: ClaimFilter = {}): Promise<Date | null> {
-    const [row] = await this.#db
-      .select({ next: min(scheduledMessages.dueAt) })
-      .from(scheduledMessages)
-      .where(and(isPending, ...filterConditions(filter)));
-    return row?.next ?? null;
   }
 
   /** Number of pending rows. */
