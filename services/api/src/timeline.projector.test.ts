@@ -105,35 +105,34 @@ describe('TimelineProjector', () => {
     ]);
   });
 
-  it('skips a follow-up that breaks its contract without blocking the partition', async () => {
-    const subject = randomUUID();
-    const valid = followUp(subject);
+  /**
+   * Sends `invalid` values and then a valid event on one key (so one partition, in that order) of
+   * `topic`, and expects the valid one recorded, alone: the invalid ones skipped, not blocking.
+   */
+  const expectSkippedWithoutBlocking = async (
+    topic: string,
+    subject: string,
+    invalid: (string | null)[],
+    valid: { id: string },
+  ): Promise<void> => {
     await producer.send({
-      topic: FollowUpRequested.name,
-      messages: [
-        { key: subject, value: 'garbage' },
-        { key: subject, value: JSON.stringify({ ...followUp(subject), data: { userId: subject } }) },
-        { key: subject, value: JSON.stringify(valid) },
-      ],
+      topic,
+      messages: [...invalid, JSON.stringify(valid)].map((value) => ({ key: subject, value })),
     });
     await waitFor(timelineHas(subject, valid.id), { timeoutMs: 30_000, description: 'the valid row after the garbage' });
     expect(await listTimeline(database.db, subject)).toHaveLength(1);
+  };
+
+  it('skips a follow-up that breaks its contract without blocking the partition', async () => {
+    const subject = randomUUID();
+    const broken = JSON.stringify({ ...followUp(subject), data: { userId: subject } });
+    await expectSkippedWithoutBlocking(FollowUpRequested.name, subject, ['garbage', broken], followUp(subject));
   });
 
   it('skips invalid messages without blocking the partition', async () => {
     const subject = randomUUID();
-    const valid = status(subject);
-    await producer.send({
-      topic: NotificationStatus.name,
-      messages: [
-        { key: subject, value: 'garbage' },
-        { key: subject, value: null },
-        { key: subject, value: JSON.stringify({ ...status(subject), data: { subjectId: subject } }) },
-      ],
-    });
-    await publish([valid]);
-    await waitFor(timelineHas(subject, valid.id), { timeoutMs: 30_000, description: 'the valid row after the garbage' });
-    expect(await listTimeline(database.db, subject)).toHaveLength(1);
+    const broken = JSON.stringify({ ...status(subject), data: { subjectId: subject } });
+    await expectSkippedWithoutBlocking(NotificationStatus.name, subject, ['garbage', null, broken], status(subject));
   });
 });
 

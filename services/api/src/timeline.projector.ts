@@ -64,11 +64,11 @@ export class TimelineProjector {
   }
 
   /**
-   * Handles a batch of one partition of `topic` (default the statuses): records its valid
-   * messages, in one insert with those of the other partitions' batches handled at the same
-   * moment, and logs and skips those that break the contract.
+   * Handles a batch of one partition of `topic`: records its valid messages, in one insert with
+   * those of the other partitions' batches handled at the same moment, and logs and skips those
+   * that break the contract.
    */
-  async handle(messages: readonly KafkaMessage[], partition: number, topic: string = NotificationStatus.name): Promise<void> {
+  async handle(messages: readonly KafkaMessage[], partition: number, topic: string): Promise<void> {
     const records: TimelineRecord[] = [];
     for (const message of messages) {
       try {
