@@ -18,6 +18,22 @@ describe('README.md', () => {
     expect(match?.[1]).toBe(topicTable());
   });
 
+  it("copies its performance table from the full run it cites, each row with the ratio to BullMQ", () => {
+    const section = readme.slice(readme.indexOf('## Performance'));
+    const cited = /Full output:\s*\[(bench\/results\/[\w-]+-full\.md)\]/.exec(section)?.[1];
+    expect(cited).toBeDefined();
+    const results = fs.readFileSync(path.resolve(__dirname, '../..', cited!), 'utf8');
+    expect(fs.existsSync(path.resolve(__dirname, '../..', cited!.replace(/\.md$/, '.json')))).toBe(true);
+    const firstTable = /\| figure \| Herald \| BullMQ \| Herald\/BullMQ \|\n\| --- .*\n((?:\|.*\n)+)/.exec(section)?.[1];
+    const rows = (firstTable ?? '').trim().split('\n');
+    expect(rows.length).toBeGreaterThan(10);
+    for (const row of rows) {
+      // figure, Herald, BullMQ, ratio (a number, or a dash where one side is 0 or absent).
+      expect(row).toMatch(/^\| [^|]+ \| [\d.–]+ \| [\d.–]+ \| [\d.–]+ \|$/);
+      expect(results.split('\n')).toContain(row);
+    }
+  });
+
   it('shows the two quickstart commands', () => {
     expect(readme).toContain('npm start');
     expect(readme).toContain('npm test');
