@@ -21,9 +21,12 @@ export function openDatabase(url: string, options: Omit<PoolConfig, 'connectionS
     application_name: options.application_name ?? 'herald',
     ...options,
   });
-  // An idle client that loses its connection emits 'error' on the pool; without a listener the
-  // process would crash. The next query gets a fresh connection.
+  // A connection that PostgreSQL ends (a restart sends FATAL 57P01 to each) emits 'error': an
+  // idle one on the pool, a checked-out one between two of its queries (a transaction waiting for
+  // Kafka) on the client itself, where nobody else listens. Unheard, either ends the process. The
+  // client's next query fails instead and the pool discards it; new queries get fresh connections.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -1,4 +1,5 @@
 export { openDatabase, databaseReachable } from './client';
+export { isDatabaseUnavailable } from './unavailable';
 export type { Database, DatabaseHandle } from './client';
 export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
 export * as schema from './schema';
@@ -7,6 +8,7 @@ export {
   outbox,
   idempotencyKeys,
   processedEvents,
+  consumerOutbox,
   scheduledMessages,
   recurringJobs,
   notificationTimeline,

@@ -87,6 +87,26 @@ export const processedEvents = pgTable(
 );
 
 /**
+ * A consumer group's outbox: what a settled event still owes Kafka (the events its handler
+ * emitted, or its retry or dead letter), written in the same statement as its processed_events
+ * mark and deleted once published. A row older than a few seconds was left by a process that
+ * stopped or crashed before publishing it; the group's next consumer publishes it, with the same
+ * event ids, which every consumer drops as duplicates.
+ */
+export const consumerOutbox = pgTable(
+  'consumer_outbox',
+  {
+    id: uuid('id').primaryKey(),
+    consumerGroup: text('consumer_group').notNull(),
+    eventId: text('event_id').notNull(),
+    /** [{ topic, key, value, headers }], key and value as { text } or { base64 }. */
+    messages: jsonb('messages').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('consumer_outbox_group_created_idx').on(t.consumerGroup, t.createdAt)],
+);
+
+/**
  * Durable delayed messages: published to `topic` when `due_at` has passed. The dispatcher claims
  * due rows with FOR UPDATE SKIP LOCKED, so several scheduler replicas never emit a row twice.
  */

@@ -5,3 +5,5 @@ export type { ReadinessCheck, ReadinessReport, HealthServerOptions } from './hea
 export { onShutdown, exitOnStartupError } from './shutdown';
 export { serveServiceProcess, adminPart } from './consumer-service';
 export type { Stoppable, ServiceProcessOptions } from './consumer-service';
+export { retrying, backoffPause } from './retry';
+export type { RetryOptions } from './retry';

@@ -12,3 +12,4 @@ export { jaegerTrace, metricValue, newTraceparent, parseMetrics, scrapeMetrics }
 export type { MetricSample, TracedSpan } from './observability';
 export { runFromEnd } from './consume';
 export { aUserCreated } from './events';
+export { NetworkCut } from './network-cut';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { HeraldError } from '@herald/contracts';
+import { isDatabaseUnavailable } from '@herald/db';
 
 /** Every error code the api answers with, and its one HTTP status. */
 export const ERROR_STATUS = Object.freeze({
@@ -15,6 +16,7 @@ export const ERROR_STATUS = Object.freeze({
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   internal_error: 500,
+  database_unavailable: 503,
 } as const);
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -62,7 +64,11 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   unsupported_media_type: 'Send the request body as application/json.',
   payload_too_large: 'The request body is too large.',
   internal_error: 'Something went wrong on our side; quote error_id when you report it.',
+  database_unavailable: 'The database is unavailable; nothing was written. Try again after Retry-After seconds.',
 };
+
+/** Seconds a client is asked to wait after a 503 (a database restart takes a few). */
+export const RETRY_AFTER_SECONDS = 2;
 
 interface FastifyLikeError {
   code?: unknown;
@@ -93,6 +99,7 @@ export function toApiError(error: unknown): ApiError | undefined {
     return new ApiError(code, message, { errors });
   }
   if (code) return new ApiError(code, MESSAGES[code] ?? String(e.message), { cause: error });
+  if (isDatabaseUnavailable(error)) return new ApiError('database_unavailable', MESSAGES.database_unavailable ?? '', { cause: error });
   // Any other client error fastify raises (a bad Content-Length, say) keeps its message.
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new ApiError('bad_request', String(e.message), { cause: error });
@@ -111,6 +118,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const body: ErrorBody = { error: apiError.code, message: apiError.message };
       if (apiError.errors) body.errors = [...apiError.errors];
       if (apiError.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer');
+      if (apiError.code === 'database_unavailable') {
+        request.log.warn({ errorType: 'database_unavailable' }, 'database unavailable: answered 503');
+        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      }
       return reply.code(apiError.statusCode).send(body);
     }
     const errorId = randomUUID();

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   if (env.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
     logger.warn('ADMIN_TOKEN is not set: the admin endpoints accept the default token; set it outside development');
   }
-  const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-api' });
+  const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-api', connectionTimeoutMillis: 2000 });
   const kafka = createKafka({
     clientId: 'herald-api',
     brokers: parseBrokers(env.KAFKA_BROKERS),

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { assertEvent, Headers, UserCreated, UserDeleted } from '@herald/contracts';
 import { idempotencyKeys, openDatabase, outbox, users } from '@herald/db';
 import { ADMIN_TOKEN, anyString, matching, newSignup, testApp, type ErrorResponseBody, type UserBody } from './app.fixture';
+import { infrastructure } from '@herald/testing';
 
 // Integration: through app.inject() against the real PostgreSQL.
 describe('users', () => {
@@ -279,9 +280,10 @@ describe('users', () => {
     });
 
     it('answers a 500 with an error id, and no details', async () => {
-      const broken = await testApp(
-        openDatabase('postgres://herald:herald@127.0.0.1:1/herald', { connectionTimeoutMillis: 500 }),
-      );
+      // A database that does not exist (3D000) is a fault of the deployment, not an outage.
+      const url = new URL(infrastructure().databaseUrl);
+      url.pathname = '/herald_no_such_database';
+      const broken = await testApp(openDatabase(url.toString(), { connectionTimeoutMillis: 500 }));
       try {
         const response = await broken.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
         expect(response.statusCode).toBe(500);
@@ -290,9 +292,29 @@ describe('users', () => {
           message: anyString,
           error_id: matching(/^[0-9a-f-]{36}$/),
         });
-        expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+        expect(response.body).not.toMatch(/herald_no_such_database|127\.0\.0\.1/);
       } finally {
         await broken.close();
+      }
+    });
+
+    it('answers 503 with Retry-After, and writes nothing, while the database is unreachable', async () => {
+      const down = await testApp(openDatabase('postgres://herald:herald@127.0.0.1:1/herald', { connectionTimeoutMillis: 500 }));
+      try {
+        const email = `${randomUUID()}@example.com`;
+        const response = await down.app.inject({
+          method: 'POST',
+          url: '/api/v1/users',
+          payload: { email, username: `u${randomUUID().slice(0, 8)}`, full_name: 'Ada Lovelace' },
+        });
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe('2');
+        expect(response.json()).toEqual({ error: 'database_unavailable', message: anyString });
+        expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+        const read = await down.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
+        expect(read.statusCode).toBe(503);
+      } finally {
+        await down.close();
       }
     });
 
