@@ -82,7 +82,7 @@ exec 9>&-
 export PATH="$root/node_modules/.bin:$PATH"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | bench ... | exec COMMAND ..."
+[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | bench ... | faults ... | exec COMMAND ..."
 shift
 case "$cmd" in
   exec) exec "$@" ;;
@@ -91,6 +91,12 @@ case "$cmd" in
     # The services run from their build; the bench itself is TypeScript that Node runs as it is.
     (cd "$root" && TURBO_TELEMETRY_DISABLED=1 turbo run build --output-logs=errors-only) || die "build failed (see above)"
     exec node "$root/bench/src/bench.main.ts" "$@"
+    ;;
+  faults)
+    # Crashes and outages of the whole pipeline; it stops and starts the shared Kafka and
+    # PostgreSQL, so it holds the machine's lock for heavy runs (benches wait for it, and it for them).
+    (cd "$root" && TURBO_TELEMETRY_DISABLED=1 turbo run build --output-logs=errors-only) || die "build failed (see above)"
+    exec flock /tmp/herald-heavy.lock node "$root/bench/src/faults/faults.main.ts" "$@"
     ;;
   *) die "unknown command '$cmd'" ;;
 esac

@@ -11,6 +11,8 @@ export interface SentSignup {
   status: number;
   /** Response time from the scheduled time, ms. */
   latencyMs: number;
+  /** The Retry-After header of a 429 or 503, as sent. */
+  retryAfter?: string;
 }
 
 /** A signup body, numbered so that every address is unique across runs. */
@@ -51,12 +53,13 @@ export async function driveSignups(options: {
         .then(
           async (response) => {
             await response.body.dump();
-            return response.statusCode;
+            const retryAfter = response.headers['retry-after'];
+            return { status: response.statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined };
           },
-          () => 0,
+          () => ({ status: 0, retryAfter: undefined }),
         )
-        .then((status) => {
-          results.push({ email: body.email, scheduledAt, status, latencyMs: nowMs() - scheduledAt });
+        .then(({ status, retryAfter }) => {
+          results.push({ email: body.email, scheduledAt, status, latencyMs: nowMs() - scheduledAt, ...(retryAfter ? { retryAfter } : {}) });
         }),
     );
   };

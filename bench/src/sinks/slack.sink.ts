@@ -8,6 +8,15 @@ export interface SlackArrival {
   delivered?: number;
   /** Every attempt, failed ones included. */
   attempts: number[];
+  /** Posts answered 200: more than one is a duplicate. */
+  posts: number;
+}
+
+/** A stretch in which every post is refused, as a rate-limited or failing Slack does. */
+export interface SlackOutage {
+  status: 429 | 503;
+  /** Sent with a 429, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 /** The email address in Herald's "new signup" text: `... (username, email)`. */
@@ -25,6 +34,8 @@ export class SlackSink {
   received = 0;
   failPrefix = 'retry-';
   failAttempts = 2;
+  /** While set, every post is refused with it. */
+  outage: SlackOutage | undefined;
   private server: http.Server | undefined;
   port = 0;
 
@@ -59,15 +70,22 @@ export class SlackSink {
       }
       let entry = this.arrivals.get(email);
       if (!entry) {
-        entry = { attempts: [] };
+        entry = { attempts: [], posts: 0 };
         this.arrivals.set(email, entry);
       }
       entry.attempts.push(at);
+      if (this.outage) {
+        const headers: Record<string, string> = { 'content-type': 'text/plain' };
+        if (this.outage.status === 429) headers['retry-after'] = String(this.outage.retryAfterSeconds ?? 1);
+        res.writeHead(this.outage.status, headers).end(this.outage.status === 429 ? 'rate_limited' : 'service_unavailable');
+        return;
+      }
       if (email.startsWith(this.failPrefix) && entry.attempts.length <= this.failAttempts) {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('service_unavailable');
         return;
       }
       entry.delivered ??= at;
+      entry.posts += 1;
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   }

@@ -11,6 +11,8 @@ export interface Arrivals {
   followUp?: number;
   /** Emails beyond the first of a kind: redeliveries. */
   duplicates: number;
+  /** Of those, welcome emails beyond the first. */
+  welcomeDuplicates: number;
 }
 
 const FOLLOW_UP_SUBJECT = 'How are you finding our platform?';
@@ -35,7 +37,8 @@ export class SmtpSink {
   private server: SMTPServer | undefined;
   port = 0;
 
-  async start(): Promise<void> {
+  /** Listens on `port` (0: any free one; a restart after an outage passes the old one). */
+  async start(port = 0): Promise<void> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
@@ -46,7 +49,7 @@ export class SmtpSink {
     });
     const server = this.server;
     server.on('error', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.port = (server.server.address() as AddressInfo).port;
   }
 
@@ -72,16 +75,23 @@ export class SmtpSink {
     if (kind === 'other') return;
     let entry = this.arrivals.get(address);
     if (!entry) {
-      entry = { duplicates: 0 };
+      entry = { duplicates: 0, welcomeDuplicates: 0 };
       this.arrivals.set(address, entry);
     }
     const field = kind === 'welcome' ? 'welcome' : 'followUp';
     if (entry[field] === undefined) entry[field] = at;
-    else entry.duplicates += 1;
+    else {
+      entry.duplicates += 1;
+      if (kind === 'welcome') entry.welcomeDuplicates += 1;
+    }
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+    if (!server) return;
+    // Connections in progress are cut, as when the mail server goes down: nothing half-accepted.
+    for (const connection of (server as unknown as { connections: Set<{ close(): void }> }).connections ?? []) connection.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -11,12 +11,15 @@ export interface BenchProcess {
   readonly log: string;
 }
 
-/** Starts `node <args>` with the given environment, output to `<logDir>/<name>.log`. */
+/**
+ * Starts `node <args>` with the given environment, in a process group of its own (so that a fault
+ * run can kill the group, as a supervisor would), output appended to `<logDir>/<name>.log`.
+ */
 export function startNode(name: string, args: readonly string[], env: NodeJS.ProcessEnv, logDir: string, cwd: string): BenchProcess {
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `${name}.log`);
-  const out = fs.openSync(log, 'w');
-  const child = spawn(process.execPath, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  const out = fs.openSync(log, 'a');
+  const child = spawn(process.execPath, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`${name}: could not start`);
   return { name, pid: child.pid, child, log };
@@ -35,6 +38,14 @@ export async function waitHealthy(proc: BenchProcess, url: string, timeoutMs = 6
     await sleep(200);
   }
   throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs / 1000} s; see ${proc.log}`);
+}
+
+/** Sends `signal` to the process's group and waits for it to exit. */
+export async function signalGroup(proc: BenchProcess, signal: NodeJS.Signals): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+  process.kill(-proc.pid, signal);
+  await exited;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`. */

@@ -2,11 +2,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { FollowUpRequested, newEvent } from '@herald/contracts';
 import { nowMs, sleep } from '../clock.ts';
-import { startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
+import { signalGroup, startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
 import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.ts';
 
-const SERVICES = ['api', 'email', 'slack', 'scheduler'] as const;
-type Service = (typeof SERVICES)[number];
+export const SERVICES = ['api', 'email', 'slack', 'scheduler'] as const;
+export type Service = (typeof SERVICES)[number];
 const PORTS: Record<Service, number> = { api: 3100, email: 3101, slack: 3102, scheduler: 3103 };
 /** The channel the scheduler's dispatcher listens on (services/scheduler). */
 const SCHEDULER_CHANNEL = 'herald_scheduler';
@@ -23,6 +23,8 @@ export class HeraldSystem implements SystemUnderTest {
   constructor(env: SystemEnvironment) {
     this.env = env;
     this.db = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
+    // A fault run restarts PostgreSQL under it: an idle client's error must not end the run.
+    this.db.on('error', () => undefined);
   }
 
   private environment(service: Service): NodeJS.ProcessEnv {
@@ -36,7 +38,7 @@ export class HeraldSystem implements SystemUnderTest {
       SMTP_URL: this.env.smtpUrl,
       SLACK_SIGNUPS_WEBHOOK_URL: this.env.slackWebhookUrl,
       SLACK_ALERTS_WEBHOOK_URL: this.env.slackWebhookUrl.replace(/signups$/, 'alerts'),
-      RETRY_POLICY: policy,
+      RETRY_POLICY: this.env.retryPolicy ?? policy,
       CONSUMER_START: 'latest',
       CONSUMER_GROUP: `bench-${this.env.runId}-${service}`,
       FOLLOW_UP_DELAY: `PT${this.env.followUpDelayMs / 1000}S`,
@@ -52,7 +54,30 @@ export class HeraldSystem implements SystemUnderTest {
     for (const service of SERVICES) await this.startService(service);
   }
 
-  private async startService(service: Service): Promise<void> {
+  /** Sends `signal` to a service's process group and waits for it to exit. */
+  async signal(service: Service, signal: NodeJS.Signals): Promise<void> {
+    const proc = this.procs.get(service);
+    if (proc) await signalGroup(proc, signal);
+  }
+
+  /** Starts a service again after it exited, and waits until it is ready. */
+  async restart(service: Service): Promise<void> {
+    await this.startService(service);
+  }
+
+  /** Where a service serves Prometheus metrics. */
+  metricsUrl(service: Service): string {
+    return `http://127.0.0.1:${PORTS[service]}/metrics`;
+  }
+
+  /** Each service's pid, and whether that process is still running. */
+  liveness(): Record<string, { pid: number; running: boolean }> {
+    const out: Record<string, { pid: number; running: boolean }> = {};
+    for (const [service, proc] of this.procs) out[service] = { pid: proc.pid, running: proc.child.exitCode === null && proc.child.signalCode === null };
+    return out;
+  }
+
+  async startService(service: Service): Promise<void> {
     const main = path.join(this.env.root, 'services', service, 'dist/main.js');
     const dir = this.env.cpuProfileDir;
     const args = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=herald-${service}.cpuprofile`, main] : [main];

@@ -11,6 +11,11 @@ export interface SystemEnvironment {
   smtpUrl: string;
   slackWebhookUrl: string;
   followUpDelayMs: number;
+  /**
+   * RETRY_POLICY for Herald's services: undefined gives the bench's own (the peer's policy, for a
+   * like-for-like run), '{}' each service's defaults.
+   */
+  retryPolicy?: string;
   /** Where Herald's services export traces (OTLP/HTTP), and the share of traces they sample. */
   otlpUrl: string;
   traceRatio: number;

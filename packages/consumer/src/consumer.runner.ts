@@ -46,9 +46,10 @@ export interface ConsumerRunnerOptions {
    */
   commitLingerMs?: number;
   /**
-   * How long the outcome of a settled message waits for those of the others being handled, to be
-   * written in one statement (and its events sent in one Kafka request); default 5 ms. This is
-   * the window in which a crash can repeat a side effect.
+   * How long what settled messages owe waits for what the others being handled owe, to go out in
+   * one Kafka request; default 5 ms. (Their outcomes are written at once, together with those that
+   * settled in the same turn of the event loop: the write closes the window in which a crash
+   * repeats a side effect, so it waits for nothing.)
    */
   lingerMs?: number;
   /**
@@ -132,7 +133,7 @@ export class ConsumerRunner {
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
     const linger = options.lingerMs ?? 5;
-    this.store = new ProcessedStore(options.database, options.groupId, linger);
+    this.store = new ProcessedStore(options.database, options.groupId);
     this.publisher = new OwedPublisher(() => this.producer, this.store, options.logger, linger);
     const routing = new FailureRouting(options.groupId, options.channel, this.now, options.random ?? Math.random);
     this.processor = new MessageProcessor(options.groupId, this.store, this.publisher, routing, options.logger, {

@@ -7,7 +7,7 @@ import { runAttempt } from './attempt';
 import { classify, GivenUpError } from './errors';
 import type { Delivery, FailureRoute, FailureRouting, ValidDelivery } from './failure-routing';
 import type { HandlerRegistration, OutcomeRecord } from './handler';
-import { recordOutcome } from './metrics';
+import { recordOutcome, recordSettleWindow } from './metrics';
 import { withTraceContext, type OwedPublisher } from './owed.publisher';
 import type { Mark, OwedMessage, ProcessedStore } from './processed.store';
 import { RecentMap } from './recent-map';
@@ -75,8 +75,8 @@ export function intHeader(headers: Record<string, string>, name: string): number
  *
  * The message is finished (its offset may be committed) only after step 3. A crash before step
  * 3 redelivers it and the attempt runs again: the only window in which a side effect can happen
- * twice is between its acceptance by the server and the settle write, a few milliseconds (the
- * write waits `lingerMs` for others). A graceful stop waits for the attempts in progress; one cut
+ * twice is between its acceptance by the server and the settle write, one PostgreSQL round trip
+ * (herald_consumer_settle_window_seconds measures it). A graceful stop waits for the attempts in progress; one cut
  * by the end of the grace is left unfinished, not routed to a retry, so it is redone once.
  */
 export class MessageProcessor {
@@ -271,6 +271,7 @@ export class MessageProcessor {
    * PostgreSQL is away, until the stop runs out of grace), then publishes what is owed.
    */
   private async settle(eventId: string, mark: Mark, owed: readonly OwedMessage[], logger: Logger, batch: BatchMarks | undefined): Promise<boolean> {
+    const attemptEnded = performance.now();
     const messages = withTraceContext(owed);
     let row;
     try {
@@ -282,6 +283,7 @@ export class MessageProcessor {
       logger.error(`the stop ran out of grace before the outcome (${mark.outcome}) could be recorded: the next consumer will attempt it again`);
       return false;
     }
+    recordSettleWindow(this.groupId, performance.now() - attemptEnded);
     batch?.marks.set(eventId, mark);
     this.recentMarks.set(eventId, mark);
     if (row) await this.publisher.publish(row, this.signals.stopping);

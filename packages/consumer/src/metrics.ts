@@ -19,6 +19,13 @@ const duration = histogram({
   labelNames: ['group', 'handler', 'outcome'],
 });
 
+const settleWindow = histogram({
+  name: 'herald_consumer_settle_window_seconds',
+  help: 'Seconds from the end of an attempt to the durable write of its outcome: a crash within them repeats the side effect',
+  labelNames: ['group'],
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5],
+});
+
 const lag = gauge({
   name: 'herald_consumer_lag',
   help: 'Messages of the partition not finished yet: from its first message still in progress (or the next to read) to its end as last fetched',
@@ -49,4 +56,9 @@ export function recordInProgress(group: string, count: number): void {
 /** The partition's lag once the consumer is at `nextOffset`. */
 export function recordLag(group: string, topic: string, partition: number, highWatermark: string, nextOffset: string): void {
   lag.set({ group, topic, partition: String(partition) }, Math.max(0, Number(highWatermark) - Number(nextOffset)));
+}
+
+/** How long an attempt's outcome took to become durable once the attempt ended. */
+export function recordSettleWindow(group: string, ms: number): void {
+  settleWindow.observe({ group }, ms / 1000);
 }

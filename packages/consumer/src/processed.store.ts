@@ -60,8 +60,8 @@ function loadMessage(stored: StoredMessage): OwedMessage {
  * processed_events and consumer_outbox for one consumer group: the once-per-group record.
  *
  * `settle` writes an event's outcome and what it owes Kafka in one statement, with those of every
- * other event settling at the same moment, and with the deletions of owed rows published since.
- * Under load that is one round trip for a whole batch of outcomes and publications.
+ * other event settling in the same turn of the event loop, and with the deletions of owed rows
+ * published since: under load, one round trip for a batch of outcomes and publications.
  */
 export class ProcessedStore {
   private readonly lookups = new LookupCoalescer<string, Mark>((ids) => this.lookUp(ids));
@@ -70,9 +70,10 @@ export class ProcessedStore {
   constructor(
     private readonly database: DatabaseHandle,
     private readonly groupId: string,
-    lingerMs: number,
   ) {
-    this.writes = new Coalescer((items) => this.write(items), 500, lingerMs);
+    // No linger: what settles in one turn of the event loop is written together, and nothing
+    // waits for more, since a crash before the write repeats every side effect it records.
+    this.writes = new Coalescer((items) => this.write(items), 500);
   }
 
   /** The marks of these events, asked together with the other lookups of this turn. */

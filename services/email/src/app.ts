@@ -6,9 +6,12 @@ import { EmailModule } from './email.module';
 import type { EmailSettings } from './email.handlers';
 import type { Mailer } from './mailer';
 
-/** Email's default retry policy: SMTP outages are usually short; permanent 5xx never retry. */
+/**
+ * Email's default retry policy: eight attempts over about four minutes ride out an SMTP server's
+ * restart or a short outage; permanent 5xx never retry.
+ */
 export const EMAIL_RETRY_POLICY = resolvePolicy(DEFAULT_RETRY_POLICY, {
-  maximumAttempts: 5,
+  maximumAttempts: 8,
   initialInterval: 'PT2S',
   backoffCoefficient: 2,
   maximumInterval: 'PT5M',

@@ -6,9 +6,12 @@ import { SlackModule } from './slack.module';
 import type { SlackClient } from './slack.client';
 import type { Webhooks } from './slack.handlers';
 
-/** Slack's default retry policy: rate limits pass quickly; a 400/403/404/410 never retries. */
+/**
+ * Slack's default retry policy: eight attempts over about two minutes ride out rate limits and a
+ * short outage; a 400/403/404/410 never retries.
+ */
 export const SLACK_RETRY_POLICY = resolvePolicy(DEFAULT_RETRY_POLICY, {
-  maximumAttempts: 6,
+  maximumAttempts: 8,
   initialInterval: 'PT1S',
   backoffCoefficient: 2,
   maximumInterval: 'PT2M',
