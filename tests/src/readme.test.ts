@@ -34,6 +34,17 @@ describe('README.md', () => {
     }
   });
 
+  it('copies its fault table from the fault run it cites', () => {
+    const section = /<!-- faults:begin -->\n([\s\S]*?)\n<!-- faults:end -->/.exec(readme)?.[1] ?? '';
+    const cited = /\[(bench\/results\/[\w-]+-faults\.md)\]/.exec(section)?.[1];
+    expect(cited).toBeDefined();
+    const results = fs.readFileSync(path.resolve(__dirname, '../..', cited!), 'utf8').split('\n');
+    const rows = section.split('\n').filter((line) => line.startsWith('| '));
+    // The header, the rule, and a row for each of the fifteen cases.
+    expect(rows.length).toBe(17);
+    for (const row of rows) expect(results).toContain(row);
+  });
+
   it('shows the two quickstart commands', () => {
     expect(readme).toContain('npm start');
     expect(readme).toContain('npm test');

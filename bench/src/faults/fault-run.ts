@@ -47,6 +47,8 @@ export interface FaultResult extends FaultTally {
   misses: string[];
   /** The email and Slack consumers' settle windows (since their last start). */
   settleWindows: SettleWindow[];
+  /** For each doubled delivery, how long before the fault its first copy was accepted (ms). */
+  doubledBeforeFaultMs: number[];
 }
 
 /** Counts what reached the sinks for every signup sent. */
@@ -109,6 +111,7 @@ export async function runFault(c: FaultCase, ctx: FaultContext, options: FaultRu
     firstNumber: 0,
   });
   await sleep(options.faultAtMs);
+  const faultAt = nowMs();
   await c.inject(ctx);
   const sent = await load;
   const accepted = sent.filter((s) => s.status === 201).map((s) => s.email.toLowerCase());
@@ -124,5 +127,19 @@ export async function runFault(c: FaultCase, ctx: FaultContext, options: FaultRu
   const pidsKept = c.keepsPids ? Object.entries(before).every(([s, b]) => after[s]?.pid === b.pid && after[s]?.running === true) : undefined;
   const counted = tally(sent, ctx.smtp.arrivals, ctx.slack.arrivals);
   const settleWindows = [...(await scrapeSettleWindows(ctx.system.metricsUrl('email'))), ...(await scrapeSettleWindows(ctx.system.metricsUrl('slack')))];
-  return { name: c.name, kills: c.kills, ...counted, ...(pidsKept === undefined ? {} : { pidsKept }), misses: missesOf(c, counted, pidsKept), settleWindows };
+  const doubledBeforeFaultMs = sent.flatMap(({ email }) => {
+    const m = ctx.smtp.arrivals.get(email.toLowerCase());
+    const s = ctx.slack.arrivals.get(email.toLowerCase());
+    const firsts = [m && m.welcomeDuplicates > 0 ? m.welcome : undefined, m && m.duplicates > m.welcomeDuplicates ? m.followUp : undefined, s && s.posts > 1 ? s.delivered : undefined];
+    return firsts.filter((t): t is number => t !== undefined).map((t) => Math.round(faultAt - t));
+  });
+  return {
+    name: c.name,
+    kills: c.kills,
+    ...counted,
+    ...(pidsKept === undefined ? {} : { pidsKept }),
+    misses: missesOf(c, counted, pidsKept),
+    settleWindows,
+    doubledBeforeFaultMs: doubledBeforeFaultMs.sort((a, b) => a - b),
+  };
 }

@@ -20,6 +20,30 @@ describe('Coalescer', () => {
     expect(flushed).toEqual([[1, 2], [3, 4], [5]]);
   });
 
+  it('with maxInFlight, gathers what comes during a flush into the next one', async () => {
+    const flushed: number[][] = [];
+    let release: () => void = () => undefined;
+    const coalescer = new Coalescer<number>(
+      async (items) => {
+        flushed.push(items);
+        if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      500,
+      0,
+      1,
+    );
+    const first = coalescer.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [2, 3].map((n) => coalescer.add(n));
+    await new Promise((resolve) => setImmediate(resolve));
+    const last = coalescer.add(4);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushed).toEqual([[1]]);
+    release();
+    await Promise.all([first, ...later, last]);
+    expect(flushed).toEqual([[1], [2, 3, 4]]);
+  });
+
   it('rejects every caller of a failed flush, and the next flush goes on', async () => {
     let fail = true;
     const coalescer = new Coalescer<string>(async () => {

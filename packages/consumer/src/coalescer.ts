@@ -9,16 +9,20 @@ export class Coalescer<T, R = void> {
   private pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
   /**
    * @param flush handles the items together; every caller whose item it carried gets its result
    * @param maxItems a flush starts at once when this many are waiting
    * @param lingerMs how long the first item waits for others
+   * @param maxInFlight flushes under way at once; what comes meanwhile waits for one to end and
+   *   goes in the next (a group commit: under load the batches grow instead of the queue)
    */
   constructor(
     private readonly flush: (items: T[]) => Promise<R>,
     private readonly maxItems = 500,
     private readonly lingerMs = 0,
+    private readonly maxInFlight = Number.POSITIVE_INFINITY,
   ) {}
 
   add(item: T): Promise<R> {
@@ -36,19 +40,25 @@ export class Coalescer<T, R = void> {
   private flushNow(): void {
     this.scheduled = false;
     clearTimeout(this.timer);
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    const batch = this.pending.splice(0, this.maxItems);
+    this.inFlight += 1;
     let flushing: Promise<R>;
     try {
       flushing = this.flush(batch.map((b) => b.item));
     } catch (error) {
       flushing = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    flushing.then(
-      (result) => batch.forEach((b) => b.resolve(result)),
-      (error: unknown) => batch.forEach((b) => b.reject(error)),
-    );
+    flushing
+      .then(
+        (result) => batch.forEach((b) => b.resolve(result)),
+        (error: unknown) => batch.forEach((b) => b.reject(error)),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        // What waited for this flush goes now.
+        if (this.pending.length > 0) this.flushNow();
+      });
   }
 }
 

@@ -1,22 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { RetryHeaders } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
 import { beforeRejoin, ensureTopics, FETCH_BATCHING, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
 import { backoffPause } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
 import type { HandlerRegistration } from './handler';
 import { KeyedLanes } from './keyed-lanes';
-import { intHeader, MessageProcessor, type Incoming, type Route } from './message.processor';
-import { recordInProgress, recordLag, recordOutcome } from './metrics';
+import { MessageProcessor, type Incoming, type Route } from './message.processor';
+import { recordInProgress, recordLag } from './metrics';
 import { OffsetTracker, partitionKey, type Tracked } from './offset-tracker';
 import { OwedPublisher } from './owed.publisher';
 import { deadLetterTopicName, retryTiers, retryTopicName } from './policy';
 import { ProcessedStore } from './processed.store';
-
-/** Messages of a retry topic's batch handled at once (they come in due order, a few at a time). */
-const RETRY_BATCH_CONCURRENCY = 8;
+import { RetryBatches, type Fetched } from './retry-batches';
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
@@ -67,12 +64,6 @@ export interface ConsumerRunnerOptions {
   start?: 'earliest' | 'latest';
 }
 
-/** A fetched message with its headers as strings (parsed once). */
-interface Fetched {
-  message: KafkaMessage;
-  headers: Record<string, string>;
-}
-
 /** A Kafka message's headers as strings. */
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -107,7 +98,7 @@ export class ConsumerRunner {
   private readonly routes = new Map<string, Route>();
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly retryBatches: RetryBatches;
   /** A stop began: nothing new starts, what is owed and not yet out is left to the sweep. */
   private readonly stopping = new AbortController();
   /** The stop's grace ran out: attempts still running are cut. */
@@ -141,6 +132,17 @@ export class ConsumerRunner {
       cut: this.cut.signal,
       mayStart: () => !this.stopping.signal.aborted && !this.handingBack,
     }, this.now);
+    this.retryBatches = new RetryBatches({
+      groupId: options.groupId,
+      processor: this.processor,
+      consumer: () => this.consumer,
+      now: this.now,
+      stopping: this.stopping.signal,
+      finishedThrough: (topic, partition, offset) => {
+        this.tracker.finishedThrough(topic, partition, offset);
+        this.commitSoon();
+      },
+    });
     const concurrency = options.concurrency ?? 64;
     this.lanes = new KeyedLanes(concurrency);
     this.maxInProgress = options.maxInProgress ?? concurrency * 8;
@@ -283,8 +285,7 @@ export class ConsumerRunner {
    */
   async stop(): Promise<void> {
     this.stopping.abort();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.retryBatches.clear();
     clearTimeout(this.commitTimer);
     if (!(await this.drain())) {
       this.options.logger.warn({ inProgress: this.lanes.size }, `stopping: attempts still running after ${this.stopGraceMs} ms are cut and left for the next consumer`);
@@ -359,7 +360,7 @@ export class ConsumerRunner {
     const route = this.routes.get(payload.batch.topic);
     if (!route) return;
     const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
-    if (route.kind === 'retry') await this.onRetryBatch(payload, route, fetched);
+    if (route.kind === 'retry') await this.retryBatches.handle(payload, route, fetched);
     else await this.takeBatch(payload, route, fetched);
   }
 
@@ -415,98 +416,4 @@ export class ConsumerRunner {
     const highWatermark = this.highWatermarks.get(partitionKey(tracked.topic, tracked.partition));
     if (next !== undefined && highWatermark !== undefined) recordLag(this.options.groupId, tracked.topic, tracked.partition, highWatermark, String(next));
   }
-
-  /**
-   * A batch of a retry or redrive topic: the messages due now are handled as a source batch's
-   * are; the first one not due yet pauses the partition and seeks back to it, to come back when
-   * it is due (a tier has one delay, so those after it are not due either).
-   */
-  private async onRetryBatch(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
-    const { batch } = payload;
-    const now = this.now();
-    const firstWaiting = fetched.findIndex((f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now);
-    const due = firstWaiting < 0 ? fetched : fetched.slice(0, firstWaiting);
-    if (due.length > 0) await this.handleConcurrently(payload, route, due);
-    const waiting = fetched[firstWaiting];
-    if (!waiting || !payload.isRunning() || payload.isStale()) return;
-    // Not due yet: stop fetching this partition, come back to this very offset when it is.
-    const wait = (intHeader(waiting.headers, RetryHeaders.notBefore) ?? now) - this.now();
-    const resume = payload.pause();
-    this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: waiting.message.offset });
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      resume();
-    }, Math.max(0, wait));
-    this.timers.add(timer);
-    recordOutcome(this.options.groupId, {
-      handler: route.registration.name,
-      topic: batch.topic,
-      outcome: 'deferred',
-      attempt: intHeader(waiting.headers, RetryHeaders.attempt) ?? 1,
-      durationMs: 0,
-    });
-  }
-
-  /**
-   * Handles the due messages of a retry topic's batch before the next fetch: those of different
-   * keys concurrently, those of one key in offset order. The offset resolved (and committed) is
-   * the end of the longest run of handled messages from the start, so a stop or a crash mid-batch
-   * redelivers what was not finished (and the processed mark skips what was).
-   */
-  private async handleConcurrently(
-    payload: EachBatchPayload,
-    route: Route,
-    fetched: readonly Fetched[],
-  ): Promise<void> {
-    const { batch } = payload;
-    const lanes = new Map<string, Fetched[]>();
-    for (const item of fetched) {
-      // Keyless messages have no order to keep: each is a lane of its own.
-      const lane = item.message.key ? item.message.key.toString('base64') : `offset:${item.message.offset}`;
-      lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
-    }
-    const batchMarks = this.processor.marksAmong(fetched.map((f) => f.headers));
-    const done = new Set<string>();
-    const running = () => payload.isRunning() && !payload.isStale() && !this.stopping.signal.aborted;
-    const failures = await forEachLimited([...lanes.values()], RETRY_BATCH_CONCURRENCY, async (lane) => {
-      for (const { message, headers } of lane) {
-        if (!running()) return;
-        if (!(await this.processor.process({ route, fromTopic: batch.topic, partition: batch.partition, message, headers, batchMarks }))) return;
-        done.add(message.offset);
-        await payload.heartbeat();
-      }
-    });
-    let last: string | undefined;
-    for (const { message } of fetched) {
-      if (!done.has(message.offset)) break;
-      last = message.offset;
-    }
-    if (last !== undefined) {
-      payload.resolveOffset(last);
-      this.tracker.finishedThrough(batch.topic, batch.partition, Number(last));
-      this.commitSoon();
-      recordLag(this.options.groupId, batch.topic, batch.partition, batch.highWatermark, String(Number(last) + 1));
-    }
-    // A lane that failed (Kafka or Postgres unreachable) stopped at its message; kafkajs fetches
-    // the batch again from the first unfinished offset.
-    if (failures.length > 0) throw failures[0] as Error;
-  }
-}
-
-/**
- * Runs `fn` over `items`, at most `limit` at a time, and waits for every one of them; returns the
- * failures (none of them stops the others).
- */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
-  let next = 0;
-  const failures: unknown[] = [];
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await fn(item).catch((error: unknown) => failures.push(error));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return failures;
 }

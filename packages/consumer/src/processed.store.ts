@@ -71,9 +71,11 @@ export class ProcessedStore {
     private readonly database: DatabaseHandle,
     private readonly groupId: string,
   ) {
-    // No linger: what settles in one turn of the event loop is written together, and nothing
-    // waits for more, since a crash before the write repeats every side effect it records.
-    this.writes = new Coalescer((items) => this.write(items), 500);
+    // No linger: a crash before the write repeats every side effect it records, so nothing waits
+    // for more. One write at a time (a group commit): what settles while one is under way goes in
+    // the next, so under load the batches grow, not the number of statements competing for
+    // PostgreSQL's cores and fsyncs.
+    this.writes = new Coalescer((items) => this.write(items), 500, 0, 1);
   }
 
   /** The marks of these events, asked together with the other lookups of this turn. */

@@ -148,7 +148,8 @@ async function test(jestArgs: readonly string[]): Promise<number> {
   };
   const jest = path.join(ROOT, 'node_modules/jest/bin/jest.js');
   if (jestArgs.length > 0) return runInherit(process.execPath, [jest, ...jestArgs], env);
-  // Every test, then the ones that stop shared infrastructure, alone; one closing line for both.
+  // Every test, then the ones that stop shared infrastructure, alone, then the fault suite in its
+  // short form; one closing line for all three.
   const summary = path.join(os.tmpdir(), `herald-tests-${process.pid}.jsonl`);
   fs.rmSync(summary, { force: true });
   const withSummary = { ...env, HERALD_TEST_SUMMARY_FILE: summary };
@@ -158,6 +159,8 @@ async function test(jestArgs: readonly string[]): Promise<number> {
     [jest, '--config', path.join(ROOT, 'tests/jest.disruptive.config.js'), '--runInBand'],
     withSummary,
   );
+  // It stops and starts Kafka and PostgreSQL: it waits for any bench or fault run on the machine.
+  const faults = await runInherit('flock', ['/tmp/herald-heavy.lock', process.execPath, path.join(ROOT, 'bench/src/faults/faults.main.ts'), '--short'], withSummary);
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const lines = fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8').trim().split('\n').filter(Boolean) : [];
   for (const line of lines) {
@@ -167,9 +170,9 @@ async function test(jestArgs: readonly string[]): Promise<number> {
     totals.skipped += counts.skipped;
   }
   fs.rmSync(summary, { force: true });
-  if (lines.length < 2) totals.failed += 2 - lines.length;
+  if (lines.length < 3) totals.failed += 3 - lines.length;
   process.stderr.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
-  return main !== 0 ? main : disruptive;
+  return [main, disruptive, faults].find((code) => code !== 0) ?? 0;
 }
 
 /** `npm run dev`: infrastructure up, then every service in watch mode through turbo. */
