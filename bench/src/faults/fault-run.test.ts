@@ -34,11 +34,17 @@ describe('tally', () => {
 
   it('holds a case to its targets', () => {
     const t = tally([signup('a@x', 201), signup('c@x', 201)], mail, slack);
-    expect(missesOf({ kills: 0, keepsPids: false }, t, undefined)).toEqual(['doubled 3, more than 0']);
-    expect(missesOf({ kills: 2, keepsPids: false }, t, undefined)).toEqual([]);
-    expect(missesOf({ kills: 2, keepsPids: true }, t, false)).toEqual(['a Herald process exited or was replaced']);
+    const inFlight = { doubledBeforeFaultMs: [3, 40, -20] };
+    expect(missesOf({ kills: 0, keepsPids: false }, t, inFlight)).toEqual(['doubled 3']);
+    expect(missesOf({ kills: 2, keepsPids: false }, t, inFlight)).toEqual([]);
+    expect(missesOf({ kills: 1, keepsPids: false }, t, inFlight)).toEqual(['doubled 3, more than 2']);
+    expect(missesOf({ kills: 1, keepsPids: false }, t, inFlight, false)).toEqual([]);
+    expect(missesOf({ kills: 1, keepsPids: false }, t, { doubledBeforeFaultMs: [3, 900, 1200] }, false)).toEqual([
+      '2 doubled were first accepted more than 250 ms before the kill',
+    ]);
+    expect(missesOf({ kills: 2, keepsPids: true }, t, { ...inFlight, pidsKept: false })).toEqual(['a Herald process exited or was replaced']);
     const lost = tally([signup('b@x', 201), signup('e@x', 503)], mail, slack);
-    expect(missesOf({ kills: 0, keepsPids: true }, lost, true)).toEqual(['lost 2', '1 refusals were not a 503 with Retry-After']);
+    expect(missesOf({ kills: 0, keepsPids: true }, lost, { pidsKept: true, doubledBeforeFaultMs: [] })).toEqual(['lost 2', '1 refusals were not a 503 with Retry-After']);
   });
 });
 
