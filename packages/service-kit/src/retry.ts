@@ -26,7 +26,8 @@ export function backoffPause(failures: number, options: Pick<RetryOptions, 'init
 /**
  * Runs `work` until it resolves, pausing with capped exponential backoff after each failure: the
  * one loop for waiting out Kafka or PostgreSQL. It never gives up by itself; only `signal` ends it.
- * (p-retry, the maintained library for this, is ESM-only, which this CommonJS build cannot load.)
+ * (p-retry, the maintained library for this, ships ES modules only, which the CommonJS build and
+ * jest here do not load; its abortable pause is the part Herald needs.)
  */
 export async function retrying<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   for (let failures = 1; ; failures += 1) {

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type DatabaseHandle } from '@herald/db';
 import { HeraldPartitioner, sendTraced } from '@herald/kafka';
-import type { Logger } from '@herald/service-kit';
+import { backoffPause, type Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 
@@ -190,7 +190,7 @@ export class OutboxRelay {
         this.failures = 0;
       } catch (error) {
         this.failures += 1;
-        const delayMs = Math.min(this.maxBackoffMs, 250 * 2 ** (this.failures - 1));
+        const delayMs = backoffPause(this.failures, { initialMs: 250, maxMs: this.maxBackoffMs });
         this.options.logger.warn(
           { err: error, failures: this.failures, retryInMs: delayMs },
           'outbox relay could not publish; rows stay in the outbox',
@@ -248,7 +248,7 @@ export class OutboxRelay {
       void client.end().catch(() => undefined);
       if (this.stopping) return;
       this.listenerFailures += 1;
-      const delayMs = Math.min(this.maxBackoffMs, 500 * 2 ** (this.listenerFailures - 1));
+      const delayMs = backoffPause(this.listenerFailures, { initialMs: 500, maxMs: this.maxBackoffMs });
       this.options.logger.warn({ err: error, retryInMs: delayMs }, 'outbox listener disconnected; polling until it is back');
       this.listenerTimer = setTimeout(() => this.listen(), delayMs);
       this.listenerTimer.unref();

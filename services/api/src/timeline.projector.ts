@@ -3,7 +3,7 @@ import { Coalescer } from '@herald/consumer';
 import { ContractViolationError, decodeEvent, FollowUpRequested, NotificationStatus, type Topic } from '@herald/contracts';
 import type { Database } from '@herald/db';
 import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
-import type { Logger } from '@herald/service-kit';
+import { backoffPause, type Logger } from '@herald/service-kit';
 import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
 import { followUpDueRecord, recordTimeline, statusRecord, type TimelineRecord } from './timeline.repository';
 
@@ -123,7 +123,7 @@ export class TimelineProjector {
         return;
       } catch (error) {
         await consumer.disconnect().catch(() => undefined);
-        const delayMs = Math.min(maxBackoffMs, 250 * 2 ** failures);
+        const delayMs = backoffPause(failures + 1, { initialMs: 250, maxMs: maxBackoffMs });
         this.options.logger.warn({ err: error, retryInMs: delayMs }, 'timeline projector cannot join yet');
         await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }

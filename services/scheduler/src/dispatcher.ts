@@ -8,8 +8,8 @@ import {
   type Topic,
 } from '@herald/contracts';
 import { eventHeaders, HeraldPartitioner, sendTraced } from '@herald/kafka';
+import { backoffPause, type RetryOptions } from '@herald/service-kit';
 import { contextFromHeaders, contextWithSpan, markFailed, startSpan, traceHeaders, type Span } from '@herald/telemetry';
-import { backoffDelay, type BackoffOptions } from './backoff';
 import { systemClock, type Clock } from './clock';
 import { errorMessage, type SchedulerLogger } from './logger';
 import {
@@ -18,6 +18,7 @@ import {
   type ScheduledMessage,
   type ScheduledMessagesStore,
 } from './scheduled-messages.store';
+import { SCHEDULER_BACKOFF } from './scheduler-backoff';
 
 export interface DispatcherOptions {
   /** The store over the dispatcher's own pool. */
@@ -49,7 +50,7 @@ export interface DispatcherOptions {
    */
   allowTopic?: (topic: string) => boolean;
   /** Backoff while Kafka or Postgres fail (real time, whatever the clock). */
-  backoff?: BackoffOptions;
+  backoff?: Pick<RetryOptions, 'initialMs' | 'maxMs'>;
   /** A publish taking longer than this fails the batch, which is rolled back; default 30 s. */
   publishTimeoutMs?: number;
   /** Sleep while due rows are held by another dispatcher; default 1 s. */
@@ -294,7 +295,7 @@ export class Dispatcher {
         previous = undefined;
         lastFull = false;
         failures += 1;
-        const delay = backoffDelay(failures, this.#options.backoff);
+        const delay = backoffPause(failures, { ...SCHEDULER_BACKOFF, ...this.#options.backoff });
         this.#logger.error(
           { err: error, failures, retryInMs: delay },
           `scheduler dispatch failed: ${errorMessage(error)}`,

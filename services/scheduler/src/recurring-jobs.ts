@@ -1,9 +1,10 @@
 import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
 import { recurringJobs, type Database } from '@herald/db';
-import { backoffDelay, type BackoffOptions } from './backoff';
+import { backoffPause, type RetryOptions } from '@herald/service-kit';
 import { systemClock, type Clock } from './clock';
 import { nextCronTime } from './cron';
 import { errorMessage, type SchedulerLogger } from './logger';
+import { SCHEDULER_BACKOFF } from './scheduler-backoff';
 
 /** What a recurring job gets when it runs. */
 export interface RecurringJobContext {
@@ -38,7 +39,7 @@ export interface RecurringJobsOptions {
   /** Sleep while a due job is being run by another replica; default 10 s. */
   contendedWaitMs?: number;
   /** Backoff while Postgres fails (real time). */
-  backoff?: BackoffOptions;
+  backoff?: Pick<RetryOptions, 'initialMs' | 'maxMs'>;
   /** Called after each run, for metrics. */
   onRun?: (record: RecurringJobRecord) => void;
 }
@@ -177,7 +178,7 @@ export class RecurringJobs {
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         failures += 1;
-        const delay = backoffDelay(failures, this.#options.backoff);
+        const delay = backoffPause(failures, { ...SCHEDULER_BACKOFF, ...this.#options.backoff });
         this.#logger.error(
           { err: error, retryInMs: delay },
           `recurring jobs failed: ${errorMessage(error)}`,

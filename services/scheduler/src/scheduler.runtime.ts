@@ -1,7 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { topics } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
-import { backoffDelay } from './backoff';
+import { backoffPause } from '@herald/service-kit';
 import { systemClock, type Clock } from './clock';
 import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './dispatcher';
 import type { Env } from './env';
@@ -15,6 +15,7 @@ import {
 } from './retention.cleanup';
 import { RecurringJobs } from './recurring-jobs';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
+import { SCHEDULER_BACKOFF } from './scheduler-backoff';
 
 export interface SchedulerRuntimeOptions {
   env: Pick<
@@ -111,7 +112,7 @@ export class SchedulerRuntime {
         await this.dispatcher.start();
         return;
       } catch (error) {
-        const delay = backoffDelay(failures);
+        const delay = backoffPause(failures, SCHEDULER_BACKOFF);
         this.#options.logger.warn(
           { err: error, retryInMs: delay },
           `scheduler producer cannot connect yet: ${errorMessage(error)}`,
