@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
@@ -107,7 +108,7 @@ it('a redriven letter that fails again comes back with its redrive count, and is
 });
 
 it('the api serves the same operations to an admin, and only to an admin', async () => {
-  const token = `${run}-token`;
+  const token = randomBytes(32).toString('hex');
   const api = await startService('api', { ADMIN_TOKEN: token });
   const call = (method: string, url: string, body?: unknown, auth = true) =>
     fetch(`${api.url}${url}`, {

@@ -109,6 +109,12 @@ describe('one signup, one trace', () => {
     expect(named('herald-email', 'process follow-up.requested.v1')).toHaveLength(1);
   });
 
+  it('holds no Slack webhook URL (a secret: its path is the credential) in any span', () => {
+    const post = named('herald-slack', 'POST')[0];
+    expect(post?.tags['url.full']).toBe(`${infrastructure().slackSinkUrl}/[redacted]`);
+    expect(JSON.stringify(spans)).not.toContain(slackPath);
+  });
+
   it('links every step to the one before it: request → send → process → send → … → follow-up email', () => {
     const byId = new Map(spans.map((s) => [s.spanID, s]));
     const parentOf = (span: TracedSpan | undefined): TracedSpan | undefined =>

@@ -56,3 +56,19 @@ describe('a service with a bad variable', () => {
     expect(service.output().trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('the api without a strong admin token', () => {
+  it.each([
+    ['unset', '', 'ADMIN_TOKEN is not set'],
+    ['a known default', 'change-me', 'ADMIN_TOKEN is a known default'],
+    ['too short', 'a1b2c3d4e5f6', 'ADMIN_TOKEN is shorter than 32 characters'],
+  ])('refuses to start when it is %s, with one line naming it and how to make one', async (_case, token, reason) => {
+    const service = await startService('api', { ADMIN_TOKEN: token }, { waitReady: false });
+    expect(await service.exited).toBe(1);
+    const output = service.output().trim();
+    expect(output.split('\n')).toHaveLength(1);
+    expect(output).toContain(`api: cannot start: invalid configuration: ${reason}`);
+    expect(output).toContain('openssl rand -hex 32');
+    if (token !== '') expect(output).not.toContain(token);
+  });
+});

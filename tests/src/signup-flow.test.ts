@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { emailsTo, infrastructure, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
 
 // End to end, as the Temporal tutorial's workflow: POST /api/v1/users → welcome email and Slack
@@ -8,7 +8,7 @@ const run = uniqueName('flow');
 const slackPath = `/services/T000/B000/${run}`;
 const alertsPath = `/services/T000/B000/${run}-alerts`;
 const adminEmail = `${run}-admin@example.com`;
-const adminToken = `${run}-token`;
+const adminToken = randomBytes(32).toString('hex');
 let api: RunningService;
 let services: RunningService[] = [];
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { FollowUpRequested, newEvent } from '@herald/contracts';
@@ -19,6 +20,8 @@ export class HeraldSystem implements SystemUnderTest {
   private readonly db: pg.Pool;
 
   private readonly env: SystemEnvironment;
+  /** The api refuses to start without a strong admin token: one of its own for each run. */
+  private readonly adminToken = randomBytes(32).toString('hex');
 
   constructor(env: SystemEnvironment) {
     this.env = env;
@@ -34,6 +37,7 @@ export class HeraldSystem implements SystemUnderTest {
       PORT: String(PORTS[service]),
       LOG_LEVEL: 'warn',
       DATABASE_URL: this.env.databaseUrl,
+      ADMIN_TOKEN: this.adminToken,
       KAFKA_BROKERS: this.env.kafkaBrokers,
       SMTP_URL: this.env.smtpUrl,
       SLACK_SIGNUPS_WEBHOOK_URL: this.env.slackWebhookUrl,

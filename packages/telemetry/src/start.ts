@@ -40,7 +40,12 @@ export function startTelemetry(serviceName: string): Telemetry {
         // The exporter's own requests and anything outside a trace stay untraced.
         requireParentforOutgoingSpans: true,
       }),
-      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        // An outgoing URL's path and query may be the credential (a Slack webhook's is): spans
+        // keep its origin only.
+        startSpanHook: (request) => ({ 'url.full': `${request.origin}/[redacted]`, 'url.path': '[redacted]', 'url.query': '' }),
+      }),
       // Only queries made on behalf of a traced request or message: the relay's and the
       // dispatcher's polling would otherwise be one trace per poll.
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),

@@ -1,8 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { ConfigError, loadEnv } from '@herald/config';
 
-/** The admin token used when ADMIN_TOKEN is not set; main.ts warns when it is in use. */
-export const DEFAULT_ADMIN_TOKEN = 'change-me';
+/** The shortest admin token the api accepts: 32 characters, as `openssl rand -hex 16` makes. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** Tokens found in examples and old defaults: refused whatever their length. */
+const KNOWN_TOKENS = new Set(['change-me', 'changeme', 'admin', 'password', 'secret', 'token', 'test-admin-token']);
 
 /** TIMELINE_FETCH_WAIT_MS when not set, and the projector's own default. */
 export const DEFAULT_TIMELINE_FETCH_WAIT_MS = 250;
@@ -21,8 +24,8 @@ export const EnvSchema = Type.Object({
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
   KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
-  /** Bearer token of the admin endpoints (alerts, dead letters). */
-  ADMIN_TOKEN: Type.String({ minLength: 1, default: DEFAULT_ADMIN_TOKEN }),
+  /** Bearer token of the admin endpoints (alerts, dead letters): required, never defaulted. */
+  ADMIN_TOKEN: Type.String({ default: '' }),
   /** Outbox rows the relay claims and publishes per round. */
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /**
@@ -45,7 +48,25 @@ export const EnvSchema = Type.Object({
 
 export type Env = typeof EnvSchema.static;
 
-/** Parses the api's environment; throws a ConfigError naming each bad variable. */
+/**
+ * Why an admin token is refused, or undefined when it is strong enough: set, at least
+ * MIN_ADMIN_TOKEN_LENGTH characters, not a known default, not one character repeated.
+ */
+export function weakAdminToken(token: string): string | undefined {
+  if (token === '') return 'is not set';
+  if (KNOWN_TOKENS.has(token.toLowerCase())) return 'is a known default';
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) return `is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters`;
+  if (new Set(token).size < 8) return 'has fewer than 8 different characters';
+  return undefined;
+}
+
+/**
+ * Parses the api's environment; throws a ConfigError naming each bad variable. A missing or weak
+ * ADMIN_TOKEN stops the api: the admin endpoints read personal data and raise alerts.
+ */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> {
-  return loadEnv(EnvSchema, source);
+  const env = loadEnv(EnvSchema, source);
+  const weak = weakAdminToken(env.ADMIN_TOKEN);
+  if (weak) throw new ConfigError([`ADMIN_TOKEN ${weak}: set it to a random secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters, such as the output of \`openssl rand -hex 32\``]);
+  return env;
 }

@@ -4,7 +4,7 @@ import { createKafka, parseBrokers } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
 import { buildApp } from './app';
-import { DEFAULT_ADMIN_TOKEN, readEnv } from './env';
+import { readEnv } from './env';
 import { outboxBacklogGauge } from './metrics';
 import { OutboxRelay } from './outbox.relay';
 import { TimelineProjector } from './timeline.projector';
@@ -12,9 +12,6 @@ import { TimelineProjector } from './timeline.projector';
 async function main(): Promise<void> {
   const env = readEnv();
   const logger = createLogger('api', env.LOG_LEVEL, {}, env.LOG_FORMAT);
-  if (env.ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
-    logger.warn('ADMIN_TOKEN is not set: the admin endpoints accept the default token; set it outside development');
-  }
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-api', connectionTimeoutMillis: 2000 });
   const kafka = createKafka({
     clientId: 'herald-api',

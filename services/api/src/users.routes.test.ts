@@ -61,6 +61,13 @@ describe('users', () => {
       expect(fetched.json<UserBody>().full_name).toBe(fullName);
     });
 
+    it('accepts names in any script, accents and emoji included', async () => {
+      for (const fullName of ['Zoë Ångström', 'محمد علي', '山田 太郎', 'Ada 🚀']) {
+        const response = await signup(newSignup({ full_name: fullName }));
+        expect(response.statusCode).toBe(201);
+      }
+    });
+
     it('keeps surrounding spaces in full_name as sent (nothing is trimmed)', async () => {
       const response = await signup(newSignup({ full_name: '  Ada  ' }));
       expect(response.statusCode).toBe(201);
@@ -79,6 +86,11 @@ describe('users', () => {
       ['an over-long full_name', { full_name: 'x'.repeat(101) }, ['full_name']],
       ['CR/LF in full_name', { full_name: 'Eve\r\nBcc: all@example.com' }, ['full_name']],
       ['a blank full_name', { full_name: '   ' }, ['full_name']],
+      ['a NUL alone in full_name', { full_name: '\u0000' }, ['full_name']],
+      ['a NUL inside full_name', { full_name: 'Ada\u0000Lovelace' }, ['full_name']],
+      ['a C1 control (NEL) in full_name', { full_name: 'Ada\u0085Lovelace' }, ['full_name']],
+      ['a right-to-left override in full_name', { full_name: 'Ada \u202eecalevoL' }, ['full_name']],
+      ['a bidi isolate in full_name', { full_name: '\u2066Ada\u2069' }, ['full_name']],
       ['a number for a string', { username: 42 }, ['username']],
       ['an unknown property', { admin: true }, ['admin']],
       ['camelCase instead of snake_case', { full_name: undefined, fullName: 'Ada' }, ['full_name', 'fullName']],

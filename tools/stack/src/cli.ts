@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Component } from './component.ts';
-import { endpoints, serviceEnvironment } from './endpoints.ts';
+import { adminToken, endpoints, serviceEnvironment } from './endpoints.ts';
 import { StackError } from './errors.ts';
 import { ROOT } from './paths.ts';
 import { byName, components, infrastructure, requirements, services, standard } from './registry.ts';
@@ -180,6 +180,7 @@ async function dev(): Promise<number> {
   await up(select(['infra']));
   await build();
   await provision();
+  process.stdout.write(`\nAdmin token of this stack (Authorization: Bearer …; kept in .herald/admin-token): ${adminToken()}\n\n`);
   // turbo runs each service's `dev` script (tsc-watch: compile, start, and on a change to that
   // service's sources compile and restart it alone), prefixing every line with the service.
   return runInherit(path.join(ROOT, 'node_modules/.bin/turbo'), ['run', 'dev', '--filter=./services/*', '--ui=stream'], {

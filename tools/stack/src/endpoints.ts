@@ -1,3 +1,8 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { HOME } from './paths.ts';
+
 /**
  * Where the native stack listens. The services get these through their environment (see each
  * service's .env.example); tests read them from the environment the test setup exports.
@@ -15,9 +20,24 @@ export const endpoints = Object.freeze({
   redisUrl: 'redis://127.0.0.1:6379',
 });
 
+/**
+ * The admin token of this checkout's stack: made once (32 random bytes, hex) and kept in
+ * `.herald/admin-token`, readable by its owner only, so that it stays the same across restarts.
+ * The api refuses to start without a strong one; only the stack, for development, makes one.
+ */
+export function adminToken(): string {
+  const file = path.join(HOME, 'admin-token');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(HOME, { recursive: true });
+  const token = crypto.randomBytes(32).toString('hex');
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
 /** The environment every Herald service gets from the native stack. */
 export function serviceEnvironment(): NodeJS.ProcessEnv {
   return {
+    ADMIN_TOKEN: adminToken(),
     KAFKA_BROKERS: endpoints.kafkaBrokers,
     DATABASE_URL: endpoints.databaseUrl,
     SMTP_URL: endpoints.smtpUrl,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { assertPortsFree, type Component } from './component.ts';
-import { endpoints, serviceEnvironment } from './endpoints.ts';
+import { adminToken, endpoints, serviceEnvironment } from './endpoints.ts';
 import { StackError } from './errors.ts';
 import { ROOT } from './paths.ts';
 import { components } from './registry.ts';
@@ -134,6 +134,10 @@ export function printUrls(selected: readonly Component[] = components): void {
     for (const [label, url] of Object.entries(component.urls)) say(`  ${label.padEnd(20)} ${url}`);
   }
   say(`  ${'Logs'.padEnd(20)} ${path.relative(process.cwd(), path.dirname(logFile('x'))) || '.'}/`);
+  if (selected.some((c) => c.name === 'api')) {
+    // A development stack's own secret, made for it: the admin endpoints need it.
+    say(`  ${'Admin token'.padEnd(20)} ${adminToken()} (Authorization: Bearer …; kept in .herald/admin-token)`);
+  }
   say('');
 }
 

@@ -12,10 +12,13 @@ export const USER_LIMITS = Object.freeze({
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 /**
- * A full name is free text on one line: any character but control characters (no CR/LF, so no
- * header injection through a subject line), not blank. What it renders as is the renderer's job.
+ * A full name is free text on one line: any character but control characters (C0, DEL and C1: no
+ * CR/LF, so no header injection through a subject line; no NUL, which PostgreSQL refuses) and the
+ * bidirectional overrides and isolates that make text read otherwise than it is stored; not
+ * blank. What it renders as is the renderer's job.
  */
-export const FULL_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
+const NOT_IN_A_NAME = '\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+export const FULL_NAME_PATTERN = `^[^${NOT_IN_A_NAME}]*[^\\s${NOT_IN_A_NAME}][^${NOT_IN_A_NAME}]*$`;
 
 export const UserId = Type.String({ format: 'uuid' });
 export const Email = Type.String({ format: 'email', maxLength: USER_LIMITS.emailMaxLength });
