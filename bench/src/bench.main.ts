@@ -11,8 +11,7 @@ import { planOf, UsageError, type Plan } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
-import { SlackSink } from './sinks/slack.sink.ts';
-import { SmtpSink } from './sinks/smtp.sink.ts';
+import { startSinks } from './sinks/sink-host.ts';
 import { machineBusySeconds, sampleUsage, type UsageSample } from './stats/proc-usage.ts';
 import { BullmqSystem } from './systems/bullmq.system.ts';
 import { HeraldSystem } from './systems/herald.system.ts';
@@ -129,9 +128,8 @@ async function main(): Promise<void> {
   say(`${plan.mode} run ${runId}: rates ${plan.rates.join(', ')}/s, ${plan.stepMs / 1000} s each; systems ${plan.systems.join(', ')}`);
   await ensureInfrastructure(ROOT);
   await provision(ROOT);
-  const sinks: Sinks = { smtp: new SmtpSink(), slack: new SlackSink() };
-  await sinks.smtp.start();
-  await sinks.slack.start();
+  const sinkThread = await startSinks();
+  const sinks: Sinks = { smtp: sinkThread.smtp, slack: sinkThread.slack };
   const logDir = path.join(process.env.HERALD_HOME ?? path.join(ROOT, '.herald'), 'logs', 'bench');
   const env: SystemEnvironment = {
     runId,
@@ -159,8 +157,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await sinks.smtp.stop();
-    await sinks.slack.stop();
+    await sinkThread.stop();
     await deleteRunTopics(runId);
   }
   const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';

@@ -1,14 +1,13 @@
 import { nowMs, sleep } from './clock.ts';
 import { driveSignups, type SentSignup } from './load/open-loop.driver.ts';
-import type { SlackSink } from './sinks/slack.sink.ts';
-import type { SmtpSink } from './sinks/smtp.sink.ts';
+import type { SlackSinkView, SmtpSinkView } from './sinks/sink-host.ts';
 import { summarize, type Summary } from './stats/percentiles.ts';
 import type { SystemUnderTest } from './systems/system.ts';
 
 /** The bench's sinks, shared by both systems. */
 export interface Sinks {
-  smtp: SmtpSink;
-  slack: SlackSink;
+  smtp: SmtpSinkView;
+  slack: SlackSinkView;
 }
 
 /** A step is sustained when nothing failed or got lost and no channel's p99 exceeded this. */

@@ -1,14 +1,13 @@
 import { sleep } from '../clock.ts';
 import { listenerPid, INFRA } from '../infra.ts';
-import type { SlackSink } from '../sinks/slack.sink.ts';
-import type { SmtpSink } from '../sinks/smtp.sink.ts';
+import type { SlackSinkView, SmtpSinkView } from '../sinks/sink-host.ts';
 import { SERVICES, type HeraldSystem, type Service } from '../systems/herald.system.ts';
 
 /** What a fault acts on. */
 export interface FaultContext {
   system: HeraldSystem;
-  smtp: SmtpSink;
-  slack: SlackSink;
+  smtp: SmtpSinkView;
+  slack: SlackSinkView;
   /** Runs the stack tool: `stack('stop', 'kafka')`. */
   stack: (...args: string[]) => void;
 }

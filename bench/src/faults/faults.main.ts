@@ -9,8 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, provision } from '../infra.ts';
-import { SlackSink } from '../sinks/slack.sink.ts';
-import { SmtpSink } from '../sinks/smtp.sink.ts';
+import { startSinks } from '../sinks/sink-host.ts';
 import { HeraldSystem } from '../systems/herald.system.ts';
 import { selectCases, type FaultContext } from './fault-cases.ts';
 import { renderFaults } from './fault-report.ts';
@@ -72,10 +71,8 @@ async function main(): Promise<void> {
   await ensureInfrastructure(ROOT, ['postgres', 'kafka', 'jaeger']);
   await provision(ROOT);
   const runId = Date.now().toString(36);
-  const smtp = new SmtpSink();
-  const slack = new SlackSink();
-  await smtp.start();
-  await slack.start();
+  const sinks = await startSinks();
+  const { smtp, slack } = sinks;
   const logDir = path.join(process.env.HERALD_HOME ?? path.join(ROOT, '.herald'), 'logs', 'faults', runId);
   say(`run ${runId}: ${plan.cases.length} cases, ${plan.signups} signups each at ${plan.rate}/s, follow-up after ${plan.followUpDelayMs / 1000} s; logs in ${logDir}`);
   const results: FaultResult[] = [];
@@ -112,7 +109,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([smtp.stop(), slack.stop()]);
+    await sinks.stop();
     await deleteRunTopics(runId);
   }
   const table = renderFaults(results, { signups: plan.signups, rate: plan.rate, followUpDelayMs: plan.followUpDelayMs });

@@ -36,14 +36,16 @@ export class SlackSink {
   failAttempts = 2;
   /** While set, every post is refused with it. */
   outage: SlackOutage | undefined;
+  /** Told of every change to an entry (the sinks' worker forwards them to the harness). */
+  onChange: ((email: string, entry: SlackArrival) => void) | undefined;
   private server: http.Server | undefined;
   port = 0;
 
-  async start(): Promise<void> {
+  async start(port = 0): Promise<void> {
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 60_000;
     const server = this.server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.port = (server.address() as AddressInfo).port;
   }
 
@@ -74,6 +76,7 @@ export class SlackSink {
         this.arrivals.set(email, entry);
       }
       entry.attempts.push(at);
+      this.onChange?.(email, entry);
       if (this.outage) {
         const headers: Record<string, string> = { 'content-type': 'text/plain' };
         if (this.outage.status === 429) headers['retry-after'] = String(this.outage.retryAfterSeconds ?? 1);
@@ -86,6 +89,7 @@ export class SlackSink {
       }
       entry.delivered ??= at;
       entry.posts += 1;
+      this.onChange?.(email, entry);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   }

@@ -34,6 +34,8 @@ export function kindOf(head: string): MailKind {
 export class SmtpSink {
   readonly arrivals = new Map<string, Arrivals>();
   accepted = 0;
+  /** Told of every change to an entry (the sinks' worker forwards them to the harness). */
+  onChange: ((address: string, entry: Arrivals) => void) | undefined;
   private server: SMTPServer | undefined;
   port = 0;
 
@@ -84,6 +86,7 @@ export class SmtpSink {
       entry.duplicates += 1;
       if (kind === 'welcome') entry.welcomeDuplicates += 1;
     }
+    this.onChange?.(address, entry);
   }
 
   async stop(): Promise<void> {

@@ -97,7 +97,6 @@ export class ConsumerRunner {
   private readonly registrations: HandlerRegistration[] = [];
   private readonly routes = new Map<string, Route>();
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
   private readonly retryBatches: RetryBatches;
   /** A stop began: nothing new starts, what is owed and not yet out is left to the sweep. */
   private readonly stopping = new AbortController();
@@ -125,7 +124,10 @@ export class ConsumerRunner {
     this.now = options.now ?? Date.now;
     const linger = options.lingerMs ?? 5;
     this.store = new ProcessedStore(options.database, options.groupId);
-    this.publisher = new OwedPublisher(() => this.producer, this.store, options.logger, linger);
+    // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
+    const producer = (): Producer =>
+      options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 }, createPartitioner: HeraldPartitioner });
+    this.publisher = new OwedPublisher(producer, this.store, options.logger, linger);
     const routing = new FailureRouting(options.groupId, options.channel, this.now, options.random ?? Math.random);
     this.processor = new MessageProcessor(options.groupId, this.store, this.publisher, routing, options.logger, {
       stopping: this.stopping.signal,
@@ -198,16 +200,8 @@ export class ConsumerRunner {
     } finally {
       await admin.disconnect();
     }
-    // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      retry: { retries: 5 },
-      createPartitioner: HeraldPartitioner,
-    });
-    await this.producer.connect();
     // What settled events of a stopped or crashed process of the group still owe goes out first.
-    this.publisher.start();
+    await this.publisher.start();
     const consumer = kafka.consumer({
       groupId,
       sessionTimeout: 30_000,
@@ -293,10 +287,9 @@ export class ConsumerRunner {
       await this.lanes.idle();
     }
     await this.commit();
-    await this.publisher.stop();
     this.removeRejoinHook?.();
     await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await this.publisher.stop();
   }
 
   /**
