@@ -64,6 +64,9 @@ async function startRunner(
   cleanups.push(async () => {
     kafkaCut.restore();
     postgresCut.restore();
+    // A consumer that kafkajs is restarting after a crash (its connections were cut) would start
+    // again after stop(): let it rejoin first.
+    if (!stopped) await waitFor(() => runner.isJoined(), { timeoutMs: 60_000, description: `${groupId} to rejoin before it stops` });
     if (!stopped) await runner.stop();
     await db.close();
     await proxy.close();
