@@ -169,8 +169,10 @@ export class MessageProcessor {
       // No event id to settle under: the letter is published as it is (a crash before the offset
       // commit may write it twice, which a dead-letter topic can bear).
       const why = classify(error, policy);
-      const attributes = { 'herald.dead_letter.topic': this.routing.deadLetter(delivery, why).topic, 'herald.error.type': why.type, 'herald.attempts': attempt };
-      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.sendUntil(withTraceContext([this.routing.deadLetter(delivery, why)]), this.signals.stopping));
+      const letter = this.routing.deadLetter(delivery, why);
+      const attributes = { 'herald.dead_letter.topic': letter.topic, 'herald.error.type': why.type, 'herald.attempts': attempt };
+      // Inside the span: the letter carries its context.
+      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.sendUntil(withTraceContext([letter]), this.signals.stopping));
       if (!sent) return false;
       record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
       return true;
