@@ -1,6 +1,6 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { sendTraced } from '@herald/kafka';
+import { RenewingProducer } from '@herald/kafka';
 import { retrying } from '@herald/service-kit';
 import { carriesTraceContext, traceHeaders } from '@herald/telemetry';
 import { Coalescer } from './coalescer';
@@ -25,28 +25,23 @@ export function withTraceContext(owed: readonly OwedMessage[]): OwedMessage[] {
  * others of the moment (acks from all in-sync replicas, an idempotent producer), and, for rows a
  * stopped or crashed process left behind, from a sweep at start and every few seconds.
  *
- * One request at a time, and a new producer after any failed one. kafkajs numbers an idempotent
- * producer's batches before it sends them and takes the numbers back when a request fails; the
- * broker may have written that batch all the same, and then drops the next batch that comes
- * with those numbers as its duplicate, whatever it holds, and answers success. Retrying a failed
- * request with a fresh producer (a new producer id) may write its messages twice, under the
- * same event ids, which consumers drop; it never loses another's.
+ * One request at a time, and a new producer after any failed one (see RenewingProducer).
  */
 export class OwedPublisher {
   private readonly sends: Coalescer<OwedMessage[]>;
-  private producer: Producer | undefined;
-  private connecting: Promise<Producer> | undefined;
+  private readonly producer: RenewingProducer;
   /** Owed rows this process is publishing itself: the sweep leaves them alone. */
   private readonly inFlight = new Set<string>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly createProducer: () => Producer,
+    createProducer: () => Producer,
     private readonly store: ProcessedStore,
     private readonly logger: Logger,
     lingerMs: number,
   ) {
+    this.producer = new RenewingProducer(createProducer);
     this.sends = new Coalescer((items) => this.sendTogether(items.flat()), 500, lingerMs, 1);
   }
 
@@ -87,7 +82,7 @@ export class OwedPublisher {
    * flight), then every SWEEP_INTERVAL_MS the rows older than LEFT_OVER_AFTER_MS, until stop().
    */
   async start(): Promise<void> {
-    await this.connectedProducer();
+    await this.producer.connect();
     this.sweep(0);
     this.sweepTimer = setInterval(() => this.sweep(LEFT_OVER_AFTER_MS), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
@@ -96,8 +91,7 @@ export class OwedPublisher {
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.sweeping;
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = undefined;
+    await this.producer.disconnect();
   }
 
   /** Publishes the rows left over by a process of the group that stopped before publishing them. */
@@ -116,31 +110,8 @@ export class OwedPublisher {
   }
 
   private async sendTogether(items: OwedMessage[]): Promise<void> {
-    const producer = await this.connectedProducer();
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of items) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-    try {
-      await sendTraced(producer, { acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    } catch (error) {
-      // Its sequence numbers may be taken by what the broker wrote: never reuse them.
-      if (this.producer === producer) this.producer = undefined;
-      void producer.disconnect().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async connectedProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    this.connecting ??= (async () => {
-      const producer = this.createProducer();
-      try {
-        await producer.connect();
-        this.producer = producer;
-        return producer;
-      } finally {
-        this.connecting = undefined;
-      }
-    })();
-    return this.connecting;
+    await this.producer.send({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }
 }

@@ -5,6 +5,8 @@ export type { EnsureTopicsOptions, TopicReport } from './topics-admin';
 export { publishEvents, toMessage, eventHeaders } from './publish';
 export { kafkaReachable, watchJoined } from './health';
 export { sendTraced } from './traced-send';
+export { RenewingProducer } from './renewing-producer';
+export type { BatchSender } from './renewing-producer';
 export { HeraldPartitioner, murmur2, partitionOfKey } from './partitioner';
 export { fixRequestQueueTimerLoop } from './request-queue';
 export { useLeanEncoderBuffers } from './encoder-buffers';

@@ -1,9 +1,9 @@
 import { and, count, inArray, isNull } from 'drizzle-orm';
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Message, TopicMessages } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type DatabaseHandle } from '@herald/db';
-import { HeraldPartitioner, sendTraced } from '@herald/kafka';
+import { HeraldPartitioner, RenewingProducer } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
@@ -54,8 +54,7 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly lingerMs: number;
   private readonly maxBackoffMs: number;
-  private producer: Producer | undefined;
-  private producerConnected = false;
+  private readonly producer: RenewingProducer;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private woken = false;
@@ -71,6 +70,18 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.lingerMs = options.lingerMs ?? 10;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    // A new producer after any failed round: see RenewingProducer.
+    this.producer = new RenewingProducer(() =>
+      options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // murmur2 of the key, as Java clients partition: one key, one partition.
+        createPartitioner: HeraldPartitioner,
+        allowAutoTopicCreation: false,
+        // Bounded, so a dead broker fails the round and the relay's own backoff takes over.
+        retry: { retries: 5, maxRetryTime: this.maxBackoffMs },
+      }),
+    );
   }
 
   /** Rounds in a row that failed (0 when the last one published or found nothing). */
@@ -109,7 +120,8 @@ export class OutboxRelay {
    * pooled client: begin, take, commit.
    */
   async publishBatch(): Promise<number> {
-    const producer = await this.connectedProducer();
+    // Connected before any row is locked: an unreachable Kafka fails the round at once.
+    await this.producer.connect();
     const client = await this.options.database.pool.connect();
     let released = false;
     try {
@@ -137,7 +149,7 @@ export class OutboxRelay {
       // RETURNING has no order: one key's events go out in the order they were written.
       rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1));
       if (rows.length > 0) {
-        await sendTraced(producer, { acks: -1, topicMessages: byTopic(rows) });
+        await this.producer.send({ acks: -1, topicMessages: byTopic(rows) });
         const sentAt = Date.now();
         for (const row of rows) {
           outboxPublished.inc({ topic: row.topic });
@@ -170,7 +182,7 @@ export class OutboxRelay {
       clearTimeout(timer);
     }
     await this.listener?.end().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.producer.disconnect();
   }
 
   private async run(): Promise<void> {
@@ -215,25 +227,6 @@ export class OutboxRelay {
       const timer = ms === undefined ? undefined : setTimeout(finish, ms);
       this.resume = ms === undefined ? finish : () => this.stopping && finish();
     });
-  }
-
-  private async connectedProducer(): Promise<Producer> {
-    // One producer for the relay's life: after a failed send its retry keeps the same producer id
-    // and sequence numbers, so the broker drops what it had already written.
-    this.producer ??= this.options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // murmur2 of the key, as Java clients partition: one key, one partition.
-      createPartitioner: HeraldPartitioner,
-      allowAutoTopicCreation: false,
-      // Bounded, so a dead broker fails the round and the relay's own backoff takes over.
-      retry: { retries: 5, maxRetryTime: this.maxBackoffMs },
-    });
-    if (!this.producerConnected) {
-      await this.producer.connect();
-      this.producerConnected = true;
-    }
-    return this.producer;
   }
 
   /** LISTEN on a dedicated connection; on any error, reconnect with capped backoff. */

@@ -1,10 +1,10 @@
-import type { Producer } from 'kafkajs';
 import { FollowUpRequested } from '@herald/contracts';
 import { openDatabase, type DatabaseHandle } from '@herald/db';
-import { createKafka, ensureTopics } from '@herald/kafka';
+import { createKafka, ensureTopics, RenewingProducer, type BatchSender } from '@herald/kafka';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ManualClock, type Clock } from './clock';
-import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './dispatcher';
+import { createDispatchProducer } from './dispatch.publishing';
+import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import type { SchedulerLogger } from './logger';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
 
@@ -33,7 +33,7 @@ describe('Dispatcher', () => {
   const received: { key: string; value: unknown; headers: Record<string, string>; at: number }[] =
     [];
   const handles: DatabaseHandle[] = [];
-  const producers: Producer[] = [];
+  const producers: RenewingProducer[] = [];
   const dispatchers: Dispatcher[] = [];
 
   const database = (): DatabaseHandle => {
@@ -41,8 +41,8 @@ describe('Dispatcher', () => {
     handles.push(handle);
     return handle;
   };
-  const producer = async (): Promise<Producer> => {
-    const p = createDispatchProducer(kafka);
+  const producer = async (): Promise<RenewingProducer> => {
+    const p = new RenewingProducer(() => createDispatchProducer(kafka));
     await p.connect();
     producers.push(p);
     return p;
@@ -361,18 +361,18 @@ describe('Dispatcher', () => {
    * A producer that waits `delayMs` before each send, and fails the sends numbered in `failing`
    * after three times as long (the round taken behind one has then long been ready to publish).
    */
-  const slowProducer = (real: Producer, delayMs: number, failing: readonly number[] = []) => {
+  const slowProducer = (real: BatchSender, delayMs: number, failing: readonly number[] = []): BatchSender => {
     let sends = 0;
     return {
-      sendBatch: async (batch: Parameters<Producer['sendBatch']>[0]) => {
+      send: async (batch) => {
         sends += 1;
         const n = sends;
         const fails = failing.includes(n);
         await new Promise((r) => setTimeout(r, fails ? 3 * delayMs : delayMs));
         if (fails) throw new Error(`send ${n} refused by the test`);
-        return real.sendBatch(batch);
+        return real.send(batch);
       },
-    } as unknown as Producer;
+    };
   };
 
   it('takes the next round while the last one publishes, and keeps the due order of every key', async () => {
@@ -454,14 +454,14 @@ describe('Dispatcher', () => {
   it('loses nothing when Kafka fails: the batch rolls back and is sent once Kafka is back', async () => {
     const prefix = uniqueName('outage');
     const logger = recordingLogger();
-    const failing = {
-      sendBatch: () =>
+    const failing: BatchSender = {
+      send: () =>
         Promise.reject(
           Object.assign(new Error('Connection error: ECONNREFUSED'), {
             name: 'KafkaJSConnectionError',
           }),
         ),
-    } as unknown as Producer;
+    };
     const down = await dispatcher({
       prefix,
       producer: failing,

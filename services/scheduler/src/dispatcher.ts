@@ -1,16 +1,8 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
-import {
-  encodeEvent,
-  MAX_EVENT_BYTES,
-  topicByName,
-  type EventOf,
-  type Topic,
-} from '@herald/contracts';
-import { eventHeaders, HeraldPartitioner, sendTraced } from '@herald/kafka';
+import type { BatchSender } from '@herald/kafka';
 import { backoffPause, type RetryOptions } from '@herald/service-kit';
-import { contextFromHeaders, contextWithSpan, markFailed, startSpan, traceHeaders, type Span } from '@herald/telemetry';
 import { systemClock, type Clock } from './clock';
+import { prepareDispatch, publishDue, type Prepared } from './dispatch.publishing';
 import { errorMessage, type SchedulerLogger } from './logger';
 import {
   SCHEDULER_CHANNEL,
@@ -25,8 +17,11 @@ export interface DispatcherOptions {
   store: ScheduledMessagesStore;
   /** Pool the LISTEN connection is taken from (held for the dispatcher's life). */
   pool: Pool;
-  /** Idempotent producer (see createDispatchProducer); the caller connects and disconnects it. */
-  producer: Producer;
+  /**
+   * Sends each round's rows: a RenewingProducer over createDispatchProducer (a new producer after
+   * a failed round); the caller connects and disconnects it.
+   */
+  producer: BatchSender;
   logger: SchedulerLogger;
   clock?: Clock;
   /** Rows claimed and published per transaction; default 500. */
@@ -72,16 +67,6 @@ export interface BatchOutcome {
 export type DispatcherPhase =
   'new' | 'dispatching' | 'sleeping' | 'backing-off' | 'stopping' | 'stopped';
 
-// Kafka refuses requests larger than its message.max.bytes (1 MiB by default); a batch is sent in
-// chunks well under it.
-const MAX_SEND_BYTES = 512 * 1024;
-
-interface Prepared {
-  row: ScheduledMessage;
-  message: Message;
-  bytes: number;
-}
-
 /** A take-publish-commit cycle in flight. */
 interface Round {
   /** Rows it took, once it has (0 when the take failed: `done` says why). */
@@ -108,7 +93,7 @@ interface Round {
 export class Dispatcher {
   readonly #store: ScheduledMessagesStore;
   readonly #pool: Pool;
-  readonly #producer: Producer;
+  readonly #producer: BatchSender;
   readonly #logger: SchedulerLogger;
   readonly #clock: Clock;
   readonly #batchSize: number;
@@ -207,13 +192,15 @@ export class Dispatcher {
       const refused: { row: ScheduledMessage; error: unknown }[] = [];
       for (const row of rows) {
         try {
-          prepared.push(prepare(row, this.#options.allowTopic));
+          prepared.push(prepareDispatch(row, this.#options.allowTopic));
         } catch (error) {
           refused.push({ row, error });
         }
       }
       await after;
-      if (prepared.length > 0) await this.#publish(prepared, this.#clock.now());
+      if (prepared.length > 0) {
+        await publishDue(this.#producer, prepared, this.#clock.now(), this.#options.publishTimeoutMs ?? 30_000);
+      }
       onPublished();
       const at = this.#clock.now();
       await tx.cancelClaimed(
@@ -378,127 +365,5 @@ export class Dispatcher {
     this.#listener = undefined;
     // Released with an error (or true) the connection is closed, never handed out in LISTEN state.
     client?.release(error ?? true);
-  }
-
-  /**
-   * Publishes the rows. Each row gets a `dispatch` span whose parent is the trace context stored
-   * with the row, so that a follow-up sent days later is a child in the trace of the signup that
-   * scheduled it; its message carries that span's context.
-   */
-  async #publish(prepared: readonly Prepared[], at: Date): Promise<void> {
-    const messages: { topic: string; message: Message; bytes: number }[] = [];
-    const spans: Span[] = [];
-    for (const p of prepared) {
-      const parent = contextFromHeaders(p.message.headers ?? {});
-      const span = startSpan(`dispatch ${p.row.topic}`, {
-        parent,
-        attributes: () => ({
-          'herald.scheduled.id': String(p.row.id),
-          'herald.scheduled.due_at': p.row.dueAt.toISOString(),
-          'herald.scheduled.lateness_ms': Math.max(0, at.getTime() - p.row.dueAt.getTime()),
-        }),
-      });
-      spans.push(span);
-      const trace = traceHeaders(contextWithSpan(parent, span));
-      messages.push({ topic: p.row.topic, message: withHeaders(p.message, trace), bytes: p.bytes });
-    }
-    try {
-      for (const chunk of chunks(messages, MAX_SEND_BYTES)) {
-        await withTimeout(
-          sendTraced(this.#producer, { topicMessages: byTopic(chunk), acks: -1 }),
-          this.#options.publishTimeoutMs ?? 30_000,
-          'publishing scheduled messages',
-        );
-      }
-    } catch (error) {
-      for (const span of spans) markFailed(span, error);
-      throw error;
-    } finally {
-      for (const span of spans) span.end();
-    }
-  }
-}
-
-/**
- * The producer a dispatcher wants: idempotent, acks from all in-sync replicas (set per send), the
- * Java client's partitioner (same key, same partition as every other Herald producer). Retries
- * are finite so that a Kafka outage fails the batch, which is rolled back and retried with
- * backoff, instead of holding its rows locked forever.
- */
-export function createDispatchProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: HeraldPartitioner,
-    retry: { retries: 5 },
-  });
-}
-
-/** The Kafka message for a row; throws when it must not be published. */
-function prepare(row: ScheduledMessage, allowTopic?: (topic: string) => boolean): Prepared {
-  const contract = topicByName(row.topic);
-  if (contract) {
-    // Validated on the way out, like every Herald event.
-    const value = encodeEvent(contract, row.value as EventOf<Topic>);
-    const headers = {
-      ...row.headers,
-      ...(eventHeaders(row.value as EventOf<Topic>) as Record<string, string>),
-    };
-    return { row, message: { key: row.key, value, headers }, bytes: value.length };
-  }
-  if (!allowTopic?.(row.topic)) throw new RangeError(`topic "${row.topic}" is not a Herald topic`);
-  const value = Buffer.from(JSON.stringify(row.value), 'utf8');
-  if (value.length > MAX_EVENT_BYTES) {
-    throw new RangeError(`value is ${value.length} bytes, more than ${MAX_EVENT_BYTES}`);
-  }
-  return {
-    row,
-    message: { key: row.key, value, headers: { ...row.headers } },
-    bytes: value.length,
-  };
-}
-
-function chunks<T extends { bytes: number }>(items: readonly T[], maxBytes: number): T[][] {
-  const result: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    if (current.length > 0 && size + item.bytes > maxBytes) {
-      result.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += item.bytes;
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-}
-
-function withHeaders(message: Message, headers: Record<string, string>): Message {
-  return { ...message, headers: { ...message.headers, ...headers } };
-}
-
-function byTopic(items: readonly { topic: string; message: Message }[]): TopicMessages[] {
-  const grouped = new Map<string, Message[]>();
-  for (const { topic, message } of items) {
-    const list = grouped.get(topic) ?? [];
-    list.push(message);
-    grouped.set(topic, list);
-  }
-  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,9 +1,11 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { topics } from '@herald/contracts';
 import type { DatabaseHandle } from '@herald/db';
+import { RenewingProducer } from '@herald/kafka';
 import { backoffPause } from '@herald/service-kit';
 import { systemClock, type Clock } from './clock';
-import { createDispatchProducer, Dispatcher, type DispatcherOptions } from './dispatcher';
+import { createDispatchProducer } from './dispatch.publishing';
+import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import type { Env } from './env';
 import { errorMessage, type SchedulerLogger } from './logger';
 import { recordDispatched } from './metrics';
@@ -47,7 +49,7 @@ export class SchedulerRuntime {
   readonly store: ScheduledMessagesStore;
   readonly dispatcher: Dispatcher;
   readonly jobs: RecurringJobs;
-  readonly #producer: Producer;
+  readonly #producer: RenewingProducer;
   readonly #options: SchedulerRuntimeOptions;
   readonly #closing = new AbortController();
   #starting: Promise<void> | undefined;
@@ -56,7 +58,7 @@ export class SchedulerRuntime {
     this.#options = options;
     const clock = options.clock ?? systemClock;
     this.store = new ScheduledMessagesStore(options.database.db, { clock });
-    this.#producer = createDispatchProducer(options.kafka);
+    this.#producer = new RenewingProducer(() => createDispatchProducer(options.kafka));
     this.dispatcher = new Dispatcher({
       store: this.store,
       pool: options.database.pool,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEvent, EmailSent, FollowUpRequested, newEvent, type EventOf } from '@herald/contracts';
 import { openDatabase, users } from '@herald/db';
-import { createKafka } from '@herald/kafka';
+import { createKafka, RenewingProducer } from '@herald/kafka';
 import { infrastructure, runFromEnd, uniqueName, waitFor } from '@herald/testing';
 import { ManualClock } from './clock';
-import { createDispatchProducer, Dispatcher } from './dispatcher';
+import { createDispatchProducer } from './dispatch.publishing';
+import { Dispatcher } from './dispatcher';
 import { readEnv } from './env';
 import { followUpKey, onEmailSent } from './follow-ups';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
@@ -19,7 +20,7 @@ it('a welcome email schedules the follow-up three days out, emitted as soon as t
   expect(FOLLOW_UP_DELAY_MS).toBe(3 * 86_400_000);
   const database = openDatabase(infrastructure().databaseUrl, { max: 4 });
   const kafka = createKafka({ clientId: 'time-skipping-test', brokers: infrastructure().kafkaBrokers });
-  const producer = createDispatchProducer(kafka);
+  const producer = new RenewingProducer(() => createDispatchProducer(kafka));
   const consumer = kafka.consumer({ groupId: uniqueName('time-skipping') });
   const clock = new ManualClock();
   const userId = randomUUID();
