@@ -24,6 +24,7 @@ export {
   NotificationStatus,
   topics,
   topicByName,
+  SCHEDULABLE_TOPICS,
 } from './topics';
 export {
   UserCreatedData,

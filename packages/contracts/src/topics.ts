@@ -82,7 +82,7 @@ export const ScheduleRequested = defineTopic({
   eventType: 'ScheduleRequested',
   partitions: 6,
   key: 'scheduleKey',
-  description: 'Publish a message to a topic at a given time (anyone); the scheduler stores it.',
+  description: 'Publish a message at a given time to a topic the scheduler allows (SCHEDULE_REQUEST_TOPICS); the scheduler stores it.',
   data: ScheduleRequestedData,
 });
 
@@ -120,6 +120,14 @@ export const topics: readonly Topic[] = Object.freeze([
   ScheduleCancelRequested,
   NotificationStatus,
 ]);
+
+/**
+ * The topics a `schedule.requested` may target, the most a deployment may allow (the scheduler's
+ * SCHEDULE_REQUEST_TOPICS narrows it): a follow-up email for a user, at a time of the caller's
+ * choosing. Never an alert (it would go around the api's admin check), a signup, or an event
+ * that says a step happened.
+ */
+export const SCHEDULABLE_TOPICS: readonly Topic[] = Object.freeze([FollowUpRequested]);
 
 /** The topic with this name, if Herald owns it. */
 export function topicByName(name: string): Topic | undefined {

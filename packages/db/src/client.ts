@@ -11,13 +11,22 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-/** Opens a connection pool to `url` (postgres://user:password@host:port/database). */
+/**
+ * Opens a connection pool to `url` (postgres://user:password@host:port/database).
+ *
+ * Every session is bounded: a statement runs at most 30 s (statement_timeout) and a transaction
+ * may sit idle at most 60 s (idle_in_transaction_session_timeout; longer than the 30 s a
+ * dispatcher or relay round may wait on Kafka inside its transaction), so a stuck client never
+ * holds locks or a connection for good. A checkout waits at most 5 s for a free connection.
+ */
 export function openDatabase(url: string, options: Omit<PoolConfig, 'connectionString'> = {}): DatabaseHandle {
   const pool = new Pool({
     connectionString: url,
     max: 10,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
+    statement_timeout: 30_000,
+    idle_in_transaction_session_timeout: 60_000,
     application_name: options.application_name ?? 'herald',
     ...options,
   });

@@ -4,6 +4,7 @@ const UNAVAILABLE_STATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up or shutting down
   '53300', // too_many_connections
+  '57014', // query_canceled: statement_timeout, an overloaded server
 ]);
 
 /** Socket errors of a server that is down or unreachable. */

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { infrastructure } from '@herald/testing';
 import { openDatabase } from './client';
 import { migrateDatabase } from './migrate';
+import { isDatabaseUnavailable } from './unavailable';
 import { outbox, users } from './schema';
 
 // Integration: the real PostgreSQL, migrated by the global setup.
@@ -51,5 +52,28 @@ describe('users and outbox tables', () => {
       }),
     ).rejects.toThrow();
     expect(await handle.db.select().from(users).where(eq(users.id, id))).toHaveLength(0);
+  });
+});
+
+describe('pool sessions', () => {
+  const handle = openDatabase(infrastructure().databaseUrl, { max: 2 });
+  afterAll(() => handle.close());
+
+  it('bound every statement and every idle transaction', async () => {
+    const { rows } = await handle.pool.query<{ statement: string; idle: string }>(
+      `select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+    );
+    expect(rows).toEqual([{ statement: '30s', idle: '1min' }]);
+  });
+
+  it('cancel a statement that outlives its timeout, as an unavailable database', async () => {
+    const short = openDatabase(infrastructure().databaseUrl, { max: 1, statement_timeout: 100 });
+    try {
+      const error: unknown = await short.pool.query('select pg_sleep(2)').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: '57014' });
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    } finally {
+      await short.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadEnv, parseIsoDuration } from '@herald/config';
+import { SCHEDULABLE_TOPICS } from '@herald/contracts';
 import { nextCronTime } from './cron';
 
 export const EnvSchema = Type.Object({
@@ -38,6 +39,11 @@ export const EnvSchema = Type.Object({
   PROCESSED_EVENTS_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
   /** ISO-8601 duration the api's idempotency keys are kept (a retry later than this is a new request). */
   IDEMPOTENCY_KEY_RETENTION: Type.String({ minLength: 2, default: 'P1D' }),
+  /**
+   * Comma-separated topics a schedule.requested may target, among the contracts' SCHEDULABLE_TOPICS
+   * (the default: all of them); `none` refuses every request. Anything else is dead-lettered.
+   */
+  SCHEDULE_REQUEST_TOPICS: Type.String({ default: SCHEDULABLE_TOPICS.map((t) => t.name).join(',') }),
   /** Cron expression (UTC) of the processed_events and idempotency_keys cleanups. */
   CLEANUP_CRON: Type.String({ minLength: 1, default: '0 3 * * *' }),
 });
@@ -47,6 +53,8 @@ export type Env = typeof EnvSchema.static & {
   FOLLOW_UP_DELAY_MS: number;
   PROCESSED_EVENTS_RETENTION_MS: number;
   IDEMPOTENCY_KEY_RETENTION_MS: number;
+  /** SCHEDULE_REQUEST_TOPICS as a list. */
+  SCHEDULE_REQUEST_TOPIC_NAMES: readonly string[];
 };
 
 // Shorter than this, a redelivered event could outlive its deduplication record.
@@ -75,6 +83,14 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
       `PROCESSED_EVENTS_RETENTION is "${env.PROCESSED_EVENTS_RETENTION}": must be at least PT1H`,
     );
   }
+  const scheduleTopics =
+    env.SCHEDULE_REQUEST_TOPICS.trim() === 'none' ? [] : env.SCHEDULE_REQUEST_TOPICS.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const schedulable = SCHEDULABLE_TOPICS.map((t) => t.name);
+  for (const topic of scheduleTopics) {
+    if (!schedulable.includes(topic)) {
+      problems.push(`SCHEDULE_REQUEST_TOPICS names "${topic}": only ${schedulable.join(', ')} may be scheduled`);
+    }
+  }
   try {
     nextCronTime(env.CLEANUP_CRON, new Date());
   } catch (error) {
@@ -86,5 +102,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
     FOLLOW_UP_DELAY_MS: followUpDelayMs,
     PROCESSED_EVENTS_RETENTION_MS: retentionMs,
     IDEMPOTENCY_KEY_RETENTION_MS: keyRetentionMs,
+    SCHEDULE_REQUEST_TOPIC_NAMES: Object.freeze(scheduleTopics),
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import {
+  AlertRaised,
   assertEvent,
   ContractViolationError,
   EmailSent,
@@ -28,7 +29,7 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 describe('follow-ups', () => {
   const database = openDatabase(infrastructure().databaseUrl);
   const store = new ScheduledMessagesStore(database.db);
-  const deps = { store, followUpDelayMs: DELAY };
+  const deps = { store, followUpDelayMs: DELAY, scheduleRequestTopics: [FollowUpRequested.name] };
   const created: string[] = [];
   afterAll(async () => {
     for (const id of created) await store.cancelByPrefix(followUpKey(id));
@@ -147,6 +148,7 @@ describe('follow-ups', () => {
 describe('generic schedule requests', () => {
   const database = openDatabase(infrastructure().databaseUrl);
   const store = new ScheduledMessagesStore(database.db);
+  const deps = { store, scheduleRequestTopics: [FollowUpRequested.name] };
   afterAll(() => database.close());
 
   const followUp = () =>
@@ -170,7 +172,7 @@ describe('generic schedule requests', () => {
     });
     const result = await onScheduleRequested(
       request,
-      { store },
+      deps,
       { traceparent: TRACEPARENT, other: 'dropped' },
     );
     expect(result).toMatchObject({ replaced: false, dueAt: new Date('2030-01-01T00:00:00.000Z') });
@@ -186,7 +188,7 @@ describe('generic schedule requests', () => {
     ).toBe(1);
   });
 
-  it('refuses topics that are not Herald’s and values that break the target contract', async () => {
+  it('refuses topics the deployment does not allow and values that break the target contract', async () => {
     const scheduleKey = uniqueName('request');
     const foreign = newEvent(ScheduleRequested, {
       scheduleKey,
@@ -195,7 +197,25 @@ describe('generic schedule requests', () => {
       dueAt: '2030-01-01T00:00:00.000Z',
       value: {},
     });
-    await expect(onScheduleRequested(foreign, { store })).rejects.toThrow(ContractViolationError);
+    await expect(onScheduleRequested(foreign, deps)).rejects.toThrow(ContractViolationError);
+    // A Herald topic, but not schedulable: an alert would go around the api's admin check.
+    const alert = newEvent(ScheduleRequested, {
+      scheduleKey,
+      topic: AlertRaised.name,
+      key: 'k',
+      dueAt: '2030-01-01T00:00:00.000Z',
+      value: newEvent(AlertRaised, { alertId: randomUUID(), severity: 'critical', message: 'raised around the api', raisedAt: new Date().toISOString() }),
+    });
+    await expect(onScheduleRequested(alert, deps)).rejects.toThrow(/may not be scheduled here/);
+    // Allowed by the contracts, but this deployment narrowed the list to nothing.
+    const request = newEvent(ScheduleRequested, {
+      scheduleKey,
+      topic: FollowUpRequested.name,
+      key: 'k',
+      dueAt: '2030-01-01T00:00:00.000Z',
+      value: followUp(),
+    });
+    await expect(onScheduleRequested(request, { store, scheduleRequestTopics: [] })).rejects.toThrow(/may not be scheduled here/);
     const broken = newEvent(ScheduleRequested, {
       scheduleKey,
       topic: FollowUpRequested.name,
@@ -203,7 +223,7 @@ describe('generic schedule requests', () => {
       dueAt: '2030-01-01T00:00:00.000Z',
       value: { ...followUp(), data: {} },
     });
-    await expect(onScheduleRequested(broken, { store })).rejects.toThrow(
+    await expect(onScheduleRequested(broken, deps)).rejects.toThrow(
       /does not match its schema/,
     );
     expect(await store.history(scheduleKey)).toEqual([]);

@@ -18,6 +18,8 @@ export interface FollowUpDeps {
   store: ScheduledMessagesStore;
   /** FOLLOW_UP_DELAY in milliseconds: the follow-up is due this long after the welcome email. */
   followUpDelayMs: number;
+  /** The topics a schedule.requested may target (SCHEDULE_REQUEST_TOPICS). */
+  scheduleRequestTopics: readonly string[];
 }
 
 /** What `onEmailSent` did, for the caller's `scheduled` status event and its logs. */
@@ -56,7 +58,7 @@ export function followUpKey(userId: string): string {
  */
 export async function onEmailSent(
   event: EventOf<typeof EmailSent>,
-  deps: FollowUpDeps,
+  deps: Pick<FollowUpDeps, 'store' | 'followUpDelayMs'>,
   headers: Readonly<Record<string, string | undefined>> = {},
 ): Promise<FollowUpResult> {
   const { subjectId, sentAt } = event.data;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   await runtime.start();
   pendingGauge(() => runtime.store.pendingCount(HERALD_TOPICS));
   const { app, transport } = await createApp({
-    followUps: { store: runtime.store, followUpDelayMs: env.FOLLOW_UP_DELAY_MS },
+    followUps: { store: runtime.store, followUpDelayMs: env.FOLLOW_UP_DELAY_MS, scheduleRequestTopics: env.SCHEDULE_REQUEST_TOPIC_NAMES },
     transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
   });
   await app.listen();

@@ -10,20 +10,21 @@ import type { ScheduleResult, ScheduledMessagesStore } from './scheduled-message
 import { pickTraceHeaders } from './trace-headers';
 
 /**
- * A generic delayed message was requested. Only Herald's own topics may be targeted, and the
- * value must already match the target's contract: a bad request fails here, non-retriably (the
- * transport dead-letters it with the reason), rather than days later at dispatch.
+ * A generic delayed message was requested. Only the topics the deployment allows may be targeted
+ * (SCHEDULE_REQUEST_TOPICS, within the contracts' SCHEDULABLE_TOPICS), and the value must already
+ * match the target's contract: a bad request fails here, non-retriably (the transport
+ * dead-letters it with the reason), rather than days later at dispatch.
  */
 export async function onScheduleRequested(
   event: EventOf<typeof ScheduleRequested>,
-  deps: { store: ScheduledMessagesStore },
+  deps: { store: ScheduledMessagesStore; scheduleRequestTopics: readonly string[] },
   headers: Readonly<Record<string, string | undefined>> = {},
 ): Promise<ScheduleResult> {
   const { scheduleKey, topic, key, dueAt, value } = event.data;
   const target = topicByName(topic);
-  if (!target) {
+  if (!target || !deps.scheduleRequestTopics.includes(topic)) {
     throw new ContractViolationError(`event on ${ScheduleRequested.name}`, [
-      { path: '/data/topic', message: `"${topic}" is not a Herald topic` },
+      { path: '/data/topic', message: `"${topic}" may not be scheduled here` },
     ]);
   }
   assertEvent(target, value);
