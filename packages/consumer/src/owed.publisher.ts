@@ -91,6 +91,7 @@ export class OwedPublisher {
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.sweeping;
+    await this.store.flushDeletions().catch((error: unknown) => this.logger.warn({ err: error }, 'could not delete published owed rows; the next sweep sends them again'));
     await this.producer.disconnect();
   }
 

@@ -31,7 +31,12 @@ interface StoredMessage {
   headers: Record<string, string>;
 }
 
-type Write = { kind: 'settle'; eventId: string; mark: Mark; owed?: OwedRow } | { kind: 'published'; id: string };
+type Write = { kind: 'settle'; eventId: string; mark: Mark; owed?: OwedRow } | { kind: 'deletions' };
+
+/** Settle writes under way at once: a settle never waits for a whole write before its own goes. */
+const SETTLE_WRITES_IN_FLIGHT = 4;
+/** Longest an owed row that went out waits for a settle write to carry its deletion. */
+const DELETION_LINGER_MS = 1000;
 
 function storeBytes(value: Buffer | string | null | undefined): Bytes {
   if (value === null || value === undefined) return null;
@@ -62,20 +67,29 @@ function loadMessage(stored: StoredMessage): OwedMessage {
  * `settle` writes an event's outcome and what it owes Kafka in one statement, with those of every
  * other event settling in the same turn of the event loop, and with the deletions of owed rows
  * published since: under load, one round trip for a batch of outcomes and publications.
+ *
+ * A settle write goes at once, up to SETTLE_WRITES_IN_FLIGHT at a time (PostgreSQL flushes
+ * concurrent commits together): the time from a side effect to its record, in which a crash
+ * repeats it, is then one round trip, not the wait for a whole write before it. Deletions never
+ * start a write of their own while settles keep coming: they ride with the next, or go alone
+ * after DELETION_LINGER_MS.
  */
 export class ProcessedStore {
   private readonly lookups = new LookupCoalescer<string, Mark>((ids) => this.lookUp(ids));
   private readonly writes: Coalescer<Write>;
+  /** Owed rows that went out, to delete with the next write. */
+  private deletions: string[] = [];
+  private deletionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: DatabaseHandle,
     private readonly groupId: string,
   ) {
     // No linger: a crash before the write repeats every side effect it records, so nothing waits
-    // for more. One write at a time (a group commit): what settles while one is under way goes in
-    // the next, so under load the batches grow, not the number of statements competing for
-    // PostgreSQL's cores and fsyncs.
-    this.writes = new Coalescer((items) => this.write(items), 500, 0, 1);
+    // for more. Past SETTLE_WRITES_IN_FLIGHT, what settles meanwhile goes in the next write
+    // (a group commit), so under load the batches grow, not the statements competing for
+    // PostgreSQL's cores.
+    this.writes = new Coalescer((items) => this.write(items), 500, 0, SETTLE_WRITES_IN_FLIGHT);
   }
 
   /** The marks of these events, asked together with the other lookups of this turn. */
@@ -94,9 +108,20 @@ export class ProcessedStore {
     return owed;
   }
 
-  /** The owed row went out; its deletion rides with the next write. Its failure is harmless. */
+  /** The owed row went out; its deletion rides with a later write. Its failure is harmless. */
   published(id: string): void {
-    this.writes.add({ kind: 'published', id }).catch(() => undefined);
+    this.deletions.push(id);
+    this.deletionTimer ??= setTimeout(() => {
+      this.deletionTimer = undefined;
+      if (this.deletions.length > 0) this.writes.add({ kind: 'deletions' }).catch(() => undefined);
+    }, DELETION_LINGER_MS).unref();
+  }
+
+  /** Deletes now the owed rows that went out (a stop: the next consumer's sweep would send them again). */
+  async flushDeletions(): Promise<void> {
+    clearTimeout(this.deletionTimer);
+    this.deletionTimer = undefined;
+    if (this.deletions.length > 0) await this.writes.add({ kind: 'deletions' });
   }
 
   /**
@@ -146,40 +171,44 @@ export class ProcessedStore {
     // One mark an event (the last word wins): an upsert may not touch a row twice.
     const marks = new Map<string, Mark>();
     const owed: { id: string; eventId: string; messages: StoredMessage[] }[] = [];
-    const published: string[] = [];
+    const published = this.deletions.splice(0);
     for (const w of writes) {
-      if (w.kind === 'published') {
-        published.push(w.id);
-        continue;
-      }
+      if (w.kind === 'deletions') continue;
       marks.set(w.eventId, w.mark);
       if (w.owed) owed.push({ id: w.owed.id, eventId: w.eventId, messages: w.owed.messages.map(storeMessage) });
     }
+    if (marks.size === 0 && published.length === 0) return;
     // Every data-modifying part of a WITH runs to completion whether or not it is read.
-    await this.database.pool.query({
-      name: 'herald-processed-settle',
-      text: `with marked as (
-               insert into processed_events (consumer_group, event_id, outcome, attempt)
-               select $1, e, o, a from unnest($2::text[], $3::text[], $4::int[]) as t(e, o, a)
-               on conflict (consumer_group, event_id)
-               do update set outcome = excluded.outcome, attempt = excluded.attempt, processed_at = now()
-               returning 1),
-             owed as (
-               insert into consumer_outbox (id, consumer_group, event_id, messages)
-               select i, $1, e, m from unnest($5::uuid[], $6::text[], $7::jsonb[]) as t(i, e, m)
-               returning 1),
-             sent as (delete from consumer_outbox where id = any($8::uuid[]) returning 1)
-             select 1`,
-      values: [
-        this.groupId,
-        [...marks.keys()],
-        [...marks.values()].map((m) => m.outcome),
-        [...marks.values()].map((m) => m.attempt),
-        owed.map((o) => o.id),
-        owed.map((o) => o.eventId),
-        owed.map((o) => JSON.stringify(o.messages)),
-        published,
-      ],
-    });
+    try {
+      await this.database.pool.query({
+        name: 'herald-processed-settle',
+        text: `with marked as (
+                 insert into processed_events (consumer_group, event_id, outcome, attempt)
+                 select $1, e, o, a from unnest($2::text[], $3::text[], $4::int[]) as t(e, o, a)
+                 on conflict (consumer_group, event_id)
+                 do update set outcome = excluded.outcome, attempt = excluded.attempt, processed_at = now()
+                 returning 1),
+               owed as (
+                 insert into consumer_outbox (id, consumer_group, event_id, messages)
+                 select i, $1, e, m from unnest($5::uuid[], $6::text[], $7::jsonb[]) as t(i, e, m)
+                 returning 1),
+               sent as (delete from consumer_outbox where id = any($8::uuid[]) returning 1)
+               select 1`,
+        values: [
+          this.groupId,
+          [...marks.keys()],
+          [...marks.values()].map((m) => m.outcome),
+          [...marks.values()].map((m) => m.attempt),
+          owed.map((o) => o.id),
+          owed.map((o) => o.eventId),
+          owed.map((o) => JSON.stringify(o.messages)),
+          published,
+        ],
+      });
+    } catch (error) {
+      // Not deleted: they go with a later write.
+      this.deletions.push(...published);
+      throw error;
+    }
   }
 }
