@@ -89,8 +89,9 @@ case "$cmd" in
   start | stack | test | dev) exec node "$root/tools/stack/src/cli.ts" "$cmd" "$@" ;;
   bench)
     # The services run from their build; the bench itself is TypeScript that Node runs as it is.
+    # It holds the machine's lock for heavy runs: two benches at once measure each other.
     (cd "$root" && TURBO_TELEMETRY_DISABLED=1 turbo run build --output-logs=errors-only) || die "build failed (see above)"
-    exec node "$root/bench/src/bench.main.ts" "$@"
+    exec flock /tmp/herald-heavy.lock node "$root/bench/src/bench.main.ts" "$@"
     ;;
   faults)
     # Crashes and outages of the whole pipeline; it stops and starts the shared Kafka and

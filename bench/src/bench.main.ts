@@ -1,13 +1,14 @@
 // `npm run bench [-- --quick | --full] [options]` (see plan.ts for every option): Herald's whole
-// pipeline and its BullMQ peer, one after the other on the same infrastructure and sinks, driven
-// by the same open-loop generator. Results go to bench/results/ as JSON and markdown.
+// pipeline and its two peers (BullMQ, and Temporal, the system Herald replaces), one after the
+// other on the same machine and sinks, driven by the same open-loop generator. Results go to
+// bench/results/ as JSON and markdown.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase } from './infra.ts';
-import { planOf, UsageError, type Plan } from './plan.ts';
+import { BENCH_DATABASE_URL, INFRA, INFRA_OF, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase, type InfraName } from './infra.ts';
+import { planOf, UsageError, type Plan, type SystemName } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
 import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
@@ -15,6 +16,7 @@ import { startSinks } from './sinks/sink-host.ts';
 import { machineBusySeconds, sampleUsage, type UsageSample } from './stats/proc-usage.ts';
 import { BullmqSystem } from './systems/bullmq.system.ts';
 import { HeraldSystem } from './systems/herald.system.ts';
+import { TemporalSystem } from './systems/temporal.system.ts';
 import type { SystemEnvironment, SystemUnderTest } from './systems/system.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,10 +25,11 @@ const say = (line: string): void => {
   process.stdout.write(`bench: ${line}\n`);
 };
 
-function infraRoots(): Record<string, number> {
+/** The pids of the infrastructure a system runs on. */
+function infraRoots(names: readonly InfraName[]): Record<string, number> {
   const roots: Record<string, number> = {};
-  for (const [name, port] of Object.entries(INFRA.ports)) {
-    const pid = listenerPid(port);
+  for (const name of names) {
+    const pid = listenerPid(INFRA.ports[name]);
     if (pid !== undefined) roots[name] = pid;
   }
   return roots;
@@ -45,7 +48,7 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   await resetDatabase();
   say(`${system.name}: starting`);
   await system.start();
-  const pids: Record<string, number> = { ...infraRoots() };
+  const pids: Record<string, number> = { ...infraRoots(INFRA_OF[system.name]) };
   for (const p of system.processes()) pids[p.name] = p.pid;
   const tag = `${env.runId}-${system.name}`;
 
@@ -92,13 +95,16 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   const accounted = Object.values(usage).reduce((sum, u) => sum + u.cpuSeconds, 0);
   usage['rest of the machine'] = { cpuSeconds: Math.max(0, machineBusySeconds() - machineBefore - accounted), peakRssMiB: Number.NaN };
 
-  say(`${system.name}: drain of ${plan.drain} delayed messages due together`);
-  const drain = await runDrain(system, plan.drain, plan.drainLeadMs);
+  const drainCount = Math.min(plan.drain, system.maxDrain ?? plan.drain);
+  say(`${system.name}: drain of ${drainCount} delayed messages due together`);
+  const drain = await runDrain(system, drainCount, plan.drainLeadMs);
   say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s`);
 
   await system.stop();
   say(`${system.name}: stopped`);
-  const result: SystemResult = { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage };
+  // The signups of the window the CPU was measured over: the steps' and the retry test's.
+  const signups = steps.reduce((sum, s) => sum + s.accepted, 0) + retry.signups;
+  const result: SystemResult = { steps, maxSustainedRate: sustained.length > 0 ? Math.max(...sustained) : 0, retry, dueTogether, drain, usage, signups };
   if (system instanceof HeraldSystem && env.cpuProfileDir) result.cpuProfiles = profilesIn(env.cpuProfileDir);
   return result;
 }
@@ -126,7 +132,12 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   const runId = Date.now().toString(36);
   say(`${plan.mode} run ${runId}: rates ${plan.rates.join(', ')}/s, ${plan.stepMs / 1000} s each; systems ${plan.systems.join(', ')}`);
-  await ensureInfrastructure(ROOT);
+  const systems: Record<SystemName, (env: SystemEnvironment) => SystemUnderTest> = {
+    herald: (env) => new HeraldSystem(env),
+    bullmq: (env) => new BullmqSystem(env),
+    temporal: (env) => new TemporalSystem(env),
+  };
+  await ensureInfrastructure(ROOT, [...new Set(plan.systems.flatMap((name) => INFRA_OF[name]))]);
   await provision(ROOT);
   const sinkThread = await startSinks();
   const sinks: Sinks = { smtp: sinkThread.smtp, slack: sinkThread.slack };
@@ -138,6 +149,7 @@ async function main(): Promise<void> {
     databaseUrl: BENCH_DATABASE_URL,
     kafkaBrokers: INFRA.kafkaBrokers,
     redisUrl: INFRA.redisUrl,
+    temporalAddress: INFRA.temporalAddress,
     smtpUrl: sinks.smtp.url,
     slackWebhookUrl: sinks.slack.webhookUrl,
     followUpDelayMs: 10_000,
@@ -145,10 +157,10 @@ async function main(): Promise<void> {
     traceRatio: plan.traceRatio,
     ...(plan.cpuProfile ? { cpuProfileDir: path.join(logDir, `cpu-${runId}`) } : {}),
   };
-  const results: Partial<Record<'herald' | 'bullmq', SystemResult>> = {};
+  const results: Partial<Record<SystemName, SystemResult>> = {};
   try {
     for (const name of plan.systems) {
-      const system = name === 'herald' ? new HeraldSystem(env) : new BullmqSystem(env);
+      const system = systems[name](env);
       try {
         results[name] = await runSystem(system, sinks, plan, env);
       } catch (error) {
@@ -179,16 +191,17 @@ async function main(): Promise<void> {
         : 'tracing off in Herald (OTEL_SDK_DISABLED), as in the peer',
       `retry policy for both: 5 attempts, 1 s then ×2, no jitter; the Slack sink answers 503 twice`,
       `load average (1 min) at start: ${loadAtStart.toFixed(2)}; "rest of the machine" is CPU used meanwhile by processes of neither system`,
-      'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker',
+      'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker; Temporal = workflows whose timer fires, then complete',
       'BullMQ peer: fastify api writes the user row (same table) then enqueues (not atomic with the insert); Redis with appendonly everysec',
-      'CPU seconds: from the first step to the end of the due-together test (drain excluded); PostgreSQL and Kafka serve both systems, Kafka idles during BullMQ\'s',
+      'Temporal peer: the same api starts the tutorial\'s workflow (TypeScript SDK, one worker process, 50 activities at a time); dev server v1.5.1 on SQLite in WAL mode, synchronous=normal',
+      'CPU seconds: from the first step to the end of the due-together test (drain excluded), of the system\'s own processes and the infrastructure it runs on (Herald: PostgreSQL, Kafka, Jaeger; BullMQ: PostgreSQL, Redis; Temporal: PostgreSQL, its server); CPU a signup divides them by the signups of the steps and the retry test',
     ],
   };
   const dir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
   const base = `${meta.date.slice(0, 19).replace(/[:T]/g, '-')}-${plan.mode}`;
   fs.writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify({ meta, plan, results }, null, 2)}\n`);
-  const report = renderReport(meta, results.herald, results.bullmq);
+  const report = renderReport(meta, results);
   fs.writeFileSync(path.join(dir, `${base}.md`), report);
   process.stdout.write(`\n${report}\n`);
   say(`results in bench/results/${base}.json and .md`);

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
+import type { SystemName } from './plan.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -11,10 +12,23 @@ export const INFRA = {
   databaseUrl: 'postgres://herald:herald@127.0.0.1:5432/herald',
   kafkaBrokers: '127.0.0.1:9092',
   redisUrl: 'redis://127.0.0.1:6379',
+  temporalAddress: '127.0.0.1:7233',
   /** Jaeger's OTLP/HTTP receiver: Herald's services export their sampled traces to it. */
   otlpUrl: 'http://127.0.0.1:4318',
-  ports: { postgres: 5432, kafka: 9092, redis: 6379, jaeger: 4318 },
+  ports: { postgres: 5432, kafka: 9092, redis: 6379, jaeger: 4318, temporal: 7233 },
 } as const;
+
+export type InfraName = keyof typeof INFRA.ports;
+
+/**
+ * The infrastructure each system runs on: its CPU counts as the system's, and a system's run
+ * counts no other (Kafka idling through the peers' runs, say).
+ */
+export const INFRA_OF: Readonly<Record<SystemName, readonly InfraName[]>> = {
+  herald: ['postgres', 'kafka', 'jaeger'],
+  bullmq: ['postgres', 'redis'],
+  temporal: ['postgres', 'temporal'],
+};
 
 /** The bench's own database on the same server, so that its rows never meet the tests'. */
 export const BENCH_DATABASE_URL = INFRA.databaseUrl.replace(/\/herald$/, '/herald_bench');
@@ -41,12 +55,13 @@ function run(root: string, what: string, args: readonly string[], env: NodeJS.Pr
 }
 
 /**
- * Brings up PostgreSQL, Kafka, Redis and Jaeger through the stack tool, unless they already answer
- * (the other worktree's stack, say: the bench reuses it and never stops it). Jaeger is part of it
- * so that Herald's traces always go somewhere: with no receiver, every export of a batch of spans
- * is retried for seconds, and whether one happened to be running decided what a run measured.
+ * Brings up the infrastructure the systems of a run need through the stack tool, unless it already
+ * answers (the other worktree's stack, say: the bench reuses it and never stops it). Herald's
+ * includes Jaeger so that its traces always go somewhere: with no receiver, every export of a
+ * batch of spans is retried for seconds, and whether one happened to be running decided what a
+ * run measured.
  */
-export async function ensureInfrastructure(root: string, components: readonly (keyof typeof INFRA.ports)[] = ['postgres', 'kafka', 'redis', 'jaeger']): Promise<void> {
+export async function ensureInfrastructure(root: string, components: readonly InfraName[]): Promise<void> {
   const missing: string[] = [];
   for (const name of components) if (!(await portOpen(INFRA.ports[name]))) missing.push(name);
   if (missing.length > 0) await run(root, 'stack up', [path.join(root, 'tools/stack/src/cli.ts'), 'up', ...missing]);

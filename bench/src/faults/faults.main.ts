@@ -83,6 +83,7 @@ async function main(): Promise<void> {
         root: ROOT,
         logDir: path.join(logDir, `c${i}`),
         databaseUrl: BENCH_DATABASE_URL,
+        temporalAddress: INFRA.temporalAddress,
         kafkaBrokers: INFRA.kafkaBrokers,
         redisUrl: INFRA.redisUrl,
         smtpUrl: smtp.url,

@@ -3,75 +3,43 @@
 // FOLLOW_UP_DELAY_MS after the welcome email was sent, as Herald's scheduler does), and the
 // follow-up email; slack: the "new signup" message; drain: a no-op, to time the delayed set alone.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import nodemailer from 'nodemailer';
-import { Pool } from 'undici';
-import { QUEUES, RETRY, connectionOf, readPeerSettings, type SignupJob } from './peer.config.ts';
+import { emailSender, PermanentDeliveryError, slackPoster, type SignupJob } from './deliveries.ts';
+import { QUEUES, RETRY, connectionOf, readPeerSettings } from './peer.config.ts';
 
 const settings = readPeerSettings();
 const connection = connectionOf(settings);
 const queueName = process.env.QUEUE ?? QUEUES.email;
 const concurrency = Number(process.env.CONCURRENCY ?? 50);
+// The same pool as Herald's email service: SMTP_POOL_SIZE, 30 by default as Herald's.
 const smtpPoolSize = Number(process.env.SMTP_POOL_SIZE ?? 30);
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function escapeSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** BullMQ's way of saying "do not retry". */
+async function permanentAsUnrecoverable(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof PermanentDeliveryError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
 }
 
 function emailProcessor(): (job: Job<SignupJob>) => Promise<void> {
-  const smtp = new URL(settings.smtpUrl);
-  // The same pool as Herald's email service: SMTP_POOL_SIZE, 30 by default as Herald's.
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: smtpPoolSize, host: smtp.hostname, port: Number(smtp.port || 25), secure: false });
+  const send = emailSender(settings.smtpUrl, smtpPoolSize);
   const followUps = new Queue<SignupJob>(QUEUES.email, {
     connection,
     prefix: settings.prefix,
     defaultJobOptions: { ...RETRY, removeOnComplete: true, removeOnFail: 1000 },
   });
   return async (job) => {
-    const { fullName, email, userId } = job.data;
     const welcome = job.name === 'welcome';
-    const subject = welcome ? `Welcome ${fullName.replace(/[\r\n]+/g, ' ')}!` : 'How are you finding our platform?';
-    const text = welcome ? `Hi ${fullName},\n\nWelcome aboard.` : `Hi ${fullName},\n\nHow are you finding our platform?`;
-    try {
-      await transport.sendMail({
-        from: 'Herald <no-reply@herald.local>',
-        to: email,
-        subject,
-        text,
-        html: `<p>${escapeHtml(text)}</p>`,
-        messageId: `<${job.id ?? userId}@herald.local>`,
-      });
-    } catch (error) {
-      const code = (error as { responseCode?: number }).responseCode;
-      if (code !== undefined && code >= 500) throw new UnrecoverableError(`SMTP ${code}`);
-      throw error;
-    }
-    if (welcome) await followUps.add('follow-up', job.data, { delay: settings.followUpDelayMs, jobId: `follow-up-${userId}` });
+    await permanentAsUnrecoverable(() => send(job.data, welcome ? 'welcome' : 'follow-up', job.id ?? job.data.userId));
+    if (welcome) await followUps.add('follow-up', job.data, { delay: settings.followUpDelayMs, jobId: `follow-up-${job.data.userId}` });
   };
 }
 
 function slackProcessor(): (job: Job<SignupJob>) => Promise<void> {
-  const url = new URL(settings.slackWebhookUrl);
-  const pool = new Pool(url.origin, { connections: 10 });
-  return async (job) => {
-    const { fullName, username, email } = job.data;
-    const text = `:wave: New signup: *${escapeSlack(fullName)}* (${escapeSlack(username)}, ${escapeSlack(email)})`;
-    const response = await pool.request({
-      method: 'POST',
-      path: url.pathname,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-      headersTimeout: 30_000,
-    });
-    await response.body.dump();
-    if (response.statusCode === 200) return;
-    const message = `Slack answered ${response.statusCode}`;
-    if (response.statusCode === 429 || response.statusCode >= 500) throw new Error(message);
-    throw new UnrecoverableError(message);
-  };
+  const post = slackPoster(settings.slackWebhookUrl);
+  return (job) => permanentAsUnrecoverable(() => post(job.data));
 }
 
 const processor = queueName === QUEUES.email ? emailProcessor() : queueName === QUEUES.slack ? slackProcessor() : async () => undefined;

@@ -1,3 +1,5 @@
+import { requiredEnv } from './required-env.ts';
+
 /**
  * What the BullMQ peer shares between its api and workers: queue names, the retry policy (the
  * same as Herald's handlers get in the bench), and the Redis connection. The peer reads its
@@ -20,12 +22,6 @@ export interface PeerSettings {
   port: number;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new Error(`peer: ${name} is not set`);
-  return value;
-}
-
 /** Reads the peer's settings; throws naming a missing variable. */
 export function readPeerSettings(env: NodeJS.ProcessEnv = process.env): Readonly<PeerSettings> {
   const redis = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -33,7 +29,7 @@ export function readPeerSettings(env: NodeJS.ProcessEnv = process.env): Readonly
     redisHost: redis.hostname,
     redisPort: Number(redis.port || 6379),
     prefix: env.QUEUE_PREFIX ?? 'bench',
-    databaseUrl: required(env, 'DATABASE_URL'),
+    databaseUrl: requiredEnv(env, 'DATABASE_URL', 'peer'),
     smtpUrl: env.SMTP_URL ?? 'smtp://127.0.0.1:1025',
     slackWebhookUrl: env.SLACK_WEBHOOK_URL ?? 'http://127.0.0.1:8026/services/T000/B000/signups',
     followUpDelayMs: Number(env.FOLLOW_UP_DELAY_MS ?? 10_000),
@@ -44,12 +40,4 @@ export function readPeerSettings(env: NodeJS.ProcessEnv = process.env): Readonly
 /** ioredis options BullMQ needs (workers block on Redis, so no per-request retry limit). */
 export function connectionOf(settings: Pick<PeerSettings, 'redisHost' | 'redisPort'>) {
   return { host: settings.redisHost, port: settings.redisPort, maxRetriesPerRequest: null };
-}
-
-/** The job data of every signup job. */
-export interface SignupJob {
-  userId: string;
-  email: string;
-  username: string;
-  fullName: string;
 }

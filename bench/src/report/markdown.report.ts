@@ -1,3 +1,4 @@
+import type { SystemName } from '../plan.ts';
 import type { RateStep } from '../scenarios.ts';
 import type { Summary } from '../stats/percentiles.ts';
 import { renderProfiles, type ProfileSummary } from './cpu-profile.ts';
@@ -10,6 +11,8 @@ export interface SystemResult {
   dueTogether: { count: number; delivered: number; atSink: Summary; dispatch?: Summary };
   drain: { count: number; seconds: number; perSecond: number };
   usage: Record<string, { cpuSeconds: number; peakRssMiB: number }>;
+  /** Signups accepted over the window `usage` was measured in. */
+  signups: number;
   /** With `--cpu-profile`: where each service's CPU went over the whole run. */
   cpuProfiles?: Record<string, ProfileSummary>;
 }
@@ -36,46 +39,77 @@ function fmt(value: number | undefined, digits = 1): string {
   return value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 }
 
-type Row = [label: string, herald: number | undefined, bullmq: number | undefined, digits?: number, lowerIsBetter?: boolean];
+/** What is not the system's: the load generator and sinks, and everything else on the machine. */
+const NOT_THE_SYSTEM = new Set(['bench harness (load + sinks)', 'rest of the machine']);
 
-function rowsOf(h: SystemResult | undefined, b: SystemResult | undefined): Row[] {
+/** CPU seconds of the system's own processes and infrastructure. */
+export function systemCpuSeconds(r: SystemResult): number {
+  return Object.entries(r.usage)
+    .filter(([name]) => !NOT_THE_SYSTEM.has(name))
+    .reduce((sum, [, u]) => sum + u.cpuSeconds, 0);
+}
+
+type Results = Partial<Record<SystemName, SystemResult>>;
+/** A figure of each system; `digits` for its rendering. */
+type Row = { label: string; of: (r: SystemResult) => number | undefined; digits?: number };
+
+const NAMES: Record<SystemName, string> = { herald: 'Herald', bullmq: 'BullMQ', temporal: 'Temporal' };
+
+function rowsOf(results: Results): Row[] {
+  const all = Object.values(results);
+  const rates = [...new Set(all.flatMap((r) => r.steps.map((s) => s.rate)))].sort((x, y) => x - y);
   const rows: Row[] = [];
-  const rates = [...new Set([...(h?.steps ?? []), ...(b?.steps ?? [])].map((s) => s.rate))].sort((x, y) => x - y);
   for (const rate of rates) {
-    const hs = h?.steps.find((s) => s.rate === rate);
-    const bs = b?.steps.find((s) => s.rate === rate);
-    const lost = (s: typeof hs) => (s ? s.lost.welcome + s.lost.slack + s.lost.followUp : undefined);
+    const step = (r: SystemResult) => r.steps.find((s) => s.rate === rate);
     rows.push(
-      [`${rate}/s: API p50 ms`, hs?.api.p50, bs?.api.p50],
-      [`${rate}/s: API p99 ms`, hs?.api.p99, bs?.api.p99],
-      [`${rate}/s: API max ms`, hs?.api.max, bs?.api.max],
-      [`${rate}/s: API errors`, hs?.errors, bs?.errors, 0],
-      [`${rate}/s: signup → welcome email p50 ms`, hs?.welcome.p50, bs?.welcome.p50],
-      [`${rate}/s: signup → welcome email p99 ms`, hs?.welcome.p99, bs?.welcome.p99],
-      [`${rate}/s: signup → Slack p50 ms`, hs?.slack.p50, bs?.slack.p50],
-      [`${rate}/s: signup → Slack p99 ms`, hs?.slack.p99, bs?.slack.p99],
-      [`${rate}/s: follow-up lateness in flow p99 ms`, hs?.followUpLateness.p99, bs?.followUpLateness.p99],
-      [`${rate}/s: lost (welcome + Slack + follow-up)`, lost(hs), lost(bs), 0],
+      { label: `${rate}/s: API p50 ms`, of: (r) => step(r)?.api.p50 },
+      { label: `${rate}/s: API p99 ms`, of: (r) => step(r)?.api.p99 },
+      { label: `${rate}/s: API max ms`, of: (r) => step(r)?.api.max },
+      { label: `${rate}/s: API errors`, of: (r) => step(r)?.errors, digits: 0 },
+      { label: `${rate}/s: signup → welcome email p50 ms`, of: (r) => step(r)?.welcome.p50 },
+      { label: `${rate}/s: signup → welcome email p99 ms`, of: (r) => step(r)?.welcome.p99 },
+      { label: `${rate}/s: signup → Slack p50 ms`, of: (r) => step(r)?.slack.p50 },
+      { label: `${rate}/s: signup → Slack p99 ms`, of: (r) => step(r)?.slack.p99 },
+      { label: `${rate}/s: follow-up lateness in flow p99 ms`, of: (r) => step(r)?.followUpLateness.p99 },
+      {
+        label: `${rate}/s: lost (welcome + Slack + follow-up)`,
+        of: (r) => {
+          const s = step(r);
+          return s ? s.lost.welcome + s.lost.slack + s.lost.followUp : undefined;
+        },
+        digits: 0,
+      },
     );
   }
+  const dueTogether = all[0]?.dueTogether.count ?? 0;
   rows.push(
-    ['highest rate sustained (signups/s)', h?.maxSustainedRate, b?.maxSustainedRate, 0],
-    ['retry delay error p50 ms', h?.retry.error.p50, b?.retry.error.p50],
-    ['retry delay error p99 ms', h?.retry.error.p99, b?.retry.error.p99],
-    [`follow-ups due together (${h?.dueTogether.count ?? b?.dueTogether.count ?? 0}): lateness p50 ms`, h?.dueTogether.atSink.p50, b?.dueTogether.atSink.p50],
-    ['follow-ups due together: lateness p99 ms', h?.dueTogether.atSink.p99, b?.dueTogether.atSink.p99],
-    [`drain of ${h?.drain.count ?? b?.drain.count ?? 0} due: rows/s`, h?.drain.perSecond, b?.drain.perSecond, 0],
+    { label: 'highest rate sustained (signups/s)', of: (r) => r.maxSustainedRate, digits: 0 },
+    { label: 'retry delay error p50 ms', of: (r) => r.retry.error.p50 },
+    { label: 'retry delay error p99 ms', of: (r) => r.retry.error.p99 },
+    { label: `follow-ups due together (${dueTogether}): lateness p50 ms`, of: (r) => r.dueTogether.atSink.p50 },
+    { label: 'follow-ups due together: lateness p99 ms', of: (r) => r.dueTogether.atSink.p99 },
+    { label: 'drain: delayed messages due together', of: (r) => r.drain.count, digits: 0 },
+    { label: 'drain: rows/s', of: (r) => r.drain.perSecond, digits: 0 },
+    { label: 'CPU seconds, the system (harness excluded)', of: (r) => systemCpuSeconds(r) },
+    { label: 'CPU ms a signup, the system', of: (r) => (r.signups > 0 ? (systemCpuSeconds(r) * 1000) / r.signups : undefined), digits: 2 },
   );
-  const procs = (r: SystemResult | undefined) => Object.entries(r?.usage ?? {}).filter(([name]) => name !== 'rest of the machine');
-  const cpu = (r: SystemResult | undefined) => procs(r).reduce((sum, [, u]) => sum + u.cpuSeconds, 0);
-  rows.push(['CPU seconds, all processes of the system', cpu(h), cpu(b)]);
   return rows;
 }
 
-/** The side-by-side table: each figure with the ratio Herald/BullMQ. */
-export function renderTable(herald: SystemResult | undefined, bullmq: SystemResult | undefined): string {
-  const lines = ['| figure | Herald | BullMQ | Herald/BullMQ |', '| --- | ---: | ---: | ---: |'];
-  for (const [label, h, b, digits] of rowsOf(herald, bullmq)) lines.push(`| ${label} | ${fmt(h, digits)} | ${fmt(b, digits)} | ${ratio(h, b)} |`);
+/** The side-by-side table: each figure of each system, with Herald's ratio to each peer. */
+export function renderTable(results: Results): string {
+  const present = (Object.keys(NAMES) as SystemName[]).filter((name) => results[name] !== undefined);
+  const peers = results.herald ? present.filter((name) => name !== 'herald') : [];
+  const header = ['figure', ...present.map((name) => NAMES[name]), ...peers.map((name) => `Herald/${NAMES[name]}`)];
+  const lines = [`| ${header.join(' | ')} |`, `| --- |${' ---: |'.repeat(header.length - 1)}`];
+  for (const { label, of, digits } of rowsOf(results)) {
+    const value = (name: SystemName) => {
+      const r = results[name];
+      return r ? of(r) : undefined;
+    };
+    const cells = [label, ...present.map((name) => fmt(value(name), digits)), ...peers.map((name) => ratio(value('herald'), value(name)))];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
   return lines.join('\n');
 }
 
@@ -87,21 +121,20 @@ function usageTable(name: string, r: SystemResult | undefined): string {
 }
 
 /** The whole markdown report of one run. */
-export function renderReport(meta: Meta, herald: SystemResult | undefined, bullmq: SystemResult | undefined): string {
+export function renderReport(meta: Meta, results: Results): string {
+  const names = (Object.keys(NAMES) as SystemName[]).filter((name) => results[name] !== undefined);
+  const herald = results.herald;
   return [
-    `# Benchmark: Herald and BullMQ, ${meta.mode} run`,
+    `# Benchmark: ${names.map((name) => NAMES[name]).join(', ')}; ${meta.mode} run`,
     '',
     `- date: ${meta.date}; commit: ${meta.commit}; Node ${meta.node}`,
-    `- machine: ${meta.cores} cores (${meta.cpuModel}), ${meta.memoryGiB} GiB; everything (Kafka, PostgreSQL, Redis, services, load generator, sinks) on it`,
+    `- machine: ${meta.cores} cores (${meta.cpuModel}), ${meta.memoryGiB} GiB; everything (Kafka, PostgreSQL, Redis, Temporal, services, load generator, sinks) on it`,
     `- sinks: ${meta.sinks}`,
     ...meta.notes.map((n) => `- ${n}`),
     '',
-    renderTable(herald, bullmq),
+    renderTable(results),
     '',
-    usageTable('Herald', herald),
-    '',
-    usageTable('BullMQ', bullmq),
-    '',
+    ...names.flatMap((name) => [usageTable(NAMES[name], results[name]), '']),
     ...(herald?.cpuProfiles
       ? [
           "## Herald's CPU profiles (`--cpu-profile`), over the whole run of each service",

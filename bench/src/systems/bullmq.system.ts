@@ -1,22 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { nowMs, sleep } from '../clock.ts';
-import { QUEUES, connectionOf, readPeerSettings, type SignupJob } from '../peer/peer.config.ts';
-import { startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
+import type { SignupJob } from '../peer/deliveries.ts';
+import { QUEUES, connectionOf, readPeerSettings } from '../peer/peer.config.ts';
+import { startNode, stopProcess, waitForLine, waitHealthy, type BenchProcess } from './child-process.ts';
 import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.ts';
 
 const API_PORT = 3200;
-
-async function waitForLine(proc: BenchProcess, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}); see ${proc.log}`);
-    if (pattern.test(fs.readFileSync(proc.log, 'utf8'))) return;
-    await sleep(100);
-  }
-  throw new Error(`${proc.name} not ready after ${timeoutMs / 1000} s; see ${proc.log}`);
-}
 
 /** The BullMQ peer: its api and one worker process per queue, on the bench's Redis. */
 export class BullmqSystem implements SystemUnderTest {

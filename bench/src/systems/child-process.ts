@@ -40,6 +40,17 @@ export async function waitHealthy(proc: BenchProcess, url: string, timeoutMs = 6
   throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs / 1000} s; see ${proc.log}`);
 }
 
+/** Waits until the process's log has a line matching `pattern`, or throws naming its log. */
+export async function waitForLine(proc: BenchProcess, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}); see ${proc.log}`);
+    if (pattern.test(fs.readFileSync(proc.log, 'utf8'))) return;
+    await sleep(100);
+  }
+  throw new Error(`${proc.name} not ready after ${timeoutMs / 1000} s; see ${proc.log}`);
+}
+
 /** Sends `signal` to the process's group and waits for it to exit. */
 export async function signalGroup(proc: BenchProcess, signal: NodeJS.Signals): Promise<void> {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;

@@ -1,3 +1,4 @@
+import type { SystemName } from '../plan.ts';
 import type { BenchProcess } from './child-process.ts';
 
 /** Addresses of the bench's own sinks and infrastructure, given to a system under test. */
@@ -8,6 +9,8 @@ export interface SystemEnvironment {
   databaseUrl: string;
   kafkaBrokers: string;
   redisUrl: string;
+  /** host:port of Temporal's frontend. */
+  temporalAddress: string;
   smtpUrl: string;
   slackWebhookUrl: string;
   followUpDelayMs: number;
@@ -29,9 +32,9 @@ export interface DueFollowUp {
   username: string;
 }
 
-/** A notification pipeline the harness drives: Herald or its BullMQ peer. */
+/** A notification pipeline the harness drives: Herald or one of its peers. */
 export interface SystemUnderTest {
-  readonly name: 'herald' | 'bullmq';
+  readonly name: SystemName;
   /** Where POST /api/v1/users is. */
   readonly apiUrl: string;
   start(): Promise<void>;
@@ -39,6 +42,11 @@ export interface SystemUnderTest {
   processes(): BenchProcess[];
   /** Makes follow-ups fall due together at `dueAt` (wall-clock ms), delivered by the email path. */
   scheduleFollowUps(items: readonly DueFollowUp[], dueAt: number): Promise<void>;
+  /**
+   * The most delayed messages its drain takes, when fewer than the plan's: a system that drains a
+   * few dozen a second would take an hour over the plan's 100,000.
+   */
+  readonly maxDrain?: number;
   /**
    * Stores `count` delayed messages all due at `dueAt` (ms), handed on to nothing that sends email,
    * and resolves with the time the last left the scheduler (ms).

@@ -18,6 +18,8 @@ export const endpoints = Object.freeze({
   apiUrl: 'http://127.0.0.1:3000',
   /** Only the benchmark's BullMQ peer uses it. */
   redisUrl: 'redis://127.0.0.1:6379',
+  /** Only the benchmark's Temporal peer uses it. */
+  temporalAddress: '127.0.0.1:7233',
 });
 
 /**

@@ -7,6 +7,7 @@ import { mailpitComponent } from './components/mailpit.ts';
 import { nodeServiceComponent } from './components/node-service.ts';
 import { postgresComponent } from './components/postgres.ts';
 import { redisComponent } from './components/redis.ts';
+import { temporalComponent } from './components/temporal.ts';
 
 /** Every component, in start order (stop order is the reverse). */
 export const components: readonly Component[] = [
@@ -39,6 +40,7 @@ export const components: readonly Component[] = [
     }),
   ),
   redisComponent(),
+  temporalComponent(),
 ];
 
 export const infrastructure = components.filter((c) => c.kind === 'infrastructure');
