@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { decodeEvent, NotificationStatus, UserCreated, type EventOf } from '@herald/contracts';
+import { decodeEvent, NotificationStatusV2, UserCreated, type EventOf } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
@@ -27,12 +27,12 @@ const TOLERANCE_MS = 1000;
     RETRY_POLICY: JSON.stringify({ maximumAttempts: 3, initialInterval: 'PT1S', backoffCoefficient: 2, jitter: 0 }),
   });
   const userId = randomUUID();
-  const statuses: EventOf<typeof NotificationStatus>[] = [];
+  const statuses: EventOf<typeof NotificationStatusV2>[] = [];
   try {
     await Promise.all([producer.connect(), statusReader.connect()]);
-    await runFromEnd(kafka, statusReader, NotificationStatus.name, {
+    await runFromEnd(kafka, statusReader, NotificationStatusV2.name, {
       eachMessage: async ({ message }) => {
-        if (String(message.key) === userId) statuses.push(decodeEvent(NotificationStatus, message.value));
+        if (String(message.key) === userId) statuses.push(decodeEvent(NotificationStatusV2, message.value));
       },
     });
     runStack('stop', 'mailpit');

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Headers } from '@herald/contracts';
 import { toMessage } from '@herald/kafka';
 import { AttemptTimeoutError } from './errors';
 import type { ValidDelivery, FailureRouting } from './failure-routing';
@@ -42,7 +43,7 @@ export async function runAttempt(d: ValidDelivery, logger: Logger, routing: Fail
     logger,
     emit: (topic, key, value, extraHeaders) => {
       const built = toMessage(topic, key, value);
-      emitted.push({ topic: topic.name, message: { ...built, headers: { ...built.headers, ...extraHeaders } } });
+      emitted.push({ topic: topic.name, message: { ...built, headers: { ...built.headers, [Headers.attempt]: String(attempt), ...extraHeaders } } });
     },
     status: (status, extra) => {
       const built = routing.statusMessage(d, status, extra);

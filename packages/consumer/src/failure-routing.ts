@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { newEvent, NotificationStatus, RetryHeaders, type EventOf, type Topic } from '@herald/contracts';
+import { newEvent, NotificationStatusV2, RetryHeaders, type EventOf, type Topic } from '@herald/contracts';
 import { toMessage } from '@herald/kafka';
 import { activeTraceId, TRACE_HEADER_NAMES } from '@herald/telemetry';
 import type { Classification } from './errors';
@@ -103,13 +103,13 @@ export class FailureRouting {
     return { topic: deadLetterTopicName(this.groupId, d.registration.topic.name), message };
   }
 
-  /** The notification.status message of a step, when the handler says which notification it is. */
+  /** The notification.status.v2 message of a step, when the handler says which notification it is. */
   statusMessage(d: ValidDelivery, status: NotificationStatusValue, extra: StatusExtra = {}): OwedMessage | undefined {
     const subject = d.registration.describe?.(d.event);
     if (!subject) return undefined;
     const traceId = activeTraceId();
     const event = newEvent(
-      NotificationStatus,
+      NotificationStatusV2,
       {
         subjectId: subject.subjectId,
         channel: this.channel,
@@ -125,7 +125,7 @@ export class FailureRouting {
       },
       { correlationId: d.event.correlationId, causationId: d.event.id },
     );
-    return { topic: NotificationStatus.name, message: toMessage(NotificationStatus, subject.subjectId, event) };
+    return { topic: NotificationStatusV2.name, message: toMessage(NotificationStatusV2, subject.subjectId, event) };
   }
 
   /**

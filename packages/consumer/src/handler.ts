@@ -1,9 +1,10 @@
 import type { IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EventOf, NOTIFICATION_STATUSES, Topic } from '@herald/contracts';
+import type { EventOf, NOTIFICATION_STATUSES_V2, Topic } from '@herald/contracts';
 import type { RetryPolicy } from './policy';
 
-export type NotificationStatusValue = (typeof NOTIFICATION_STATUSES)[number];
+/** The steps a handler may report; a delivery is reported by its own event (email.sent, …). */
+export type NotificationStatusValue = (typeof NOTIFICATION_STATUSES_V2)[number];
 
 /** What a handler gets for one event. */
 export interface HandlerContext<T extends Topic = Topic> {
@@ -20,10 +21,11 @@ export interface HandlerContext<T extends Topic = Topic> {
   logger: Logger;
   /**
    * Queues an event to publish when the handler succeeds, before the event is marked processed
-   * and its offset committed. A failed attempt publishes nothing.
+   * and its offset committed, with the attempt's number in its `herald-attempt` header. A failed
+   * attempt publishes nothing.
    */
   emit<U extends Topic>(topic: U, key: string, event: EventOf<U>, headers?: IHeaders): void;
-  /** Queues a notification.status event about this event's notification (needs `describe`). */
+  /** Queues a notification.status.v2 event about this event's notification (needs `describe`). */
   status(status: NotificationStatusValue, extra?: { detail?: string; nextAt?: Date }): void;
 }
 

@@ -8,6 +8,8 @@ export const Headers = Object.freeze({
   /** The event's type and version, `UserCreated/1`. */
   eventType: 'herald-event-type',
   correlationId: 'herald-correlation-id',
+  /** On an event a handler emitted: the number of the attempt that emitted it (1 for the first). */
+  attempt: 'herald-attempt',
 });
 
 /**

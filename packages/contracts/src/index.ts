@@ -22,6 +22,7 @@ export {
   ScheduleRequested,
   ScheduleCancelRequested,
   NotificationStatus,
+  NotificationStatusV2,
   topics,
   topicByName,
   SCHEDULABLE_TOPICS,
@@ -42,11 +43,13 @@ export {
   EmailSentData,
   SlackMessageSentData,
   NotificationStatusData,
+  NotificationStatusV2Data,
   ScheduleRequestedData,
   ScheduleCancelRequestedData,
   EMAIL_TEMPLATES,
   SLACK_CHANNELS,
   NOTIFICATION_STATUSES,
+  NOTIFICATION_STATUSES_V2,
   NOTIFICATION_CHANNELS,
 } from './events/delivery';
 export { registerFormats } from './formats';

@@ -4,6 +4,7 @@ import { AlertRaisedData } from './events/alert';
 import {
   EmailSentData,
   NotificationStatusData,
+  NotificationStatusV2Data,
   ScheduleCancelRequestedData,
   ScheduleRequestedData,
   SlackMessageSentData,
@@ -97,15 +98,30 @@ export const ScheduleCancelRequested = defineTopic({
   data: ScheduleCancelRequestedData,
 });
 
-/** A step in a notification's life, for the timeline. */
+/**
+ * A step in a notification's life, for the timeline, deliveries included. No longer written:
+ * NotificationStatusV2 and the delivery events took its place. Defined so that a reader of its
+ * history can decode it.
+ */
 export const NotificationStatus = defineTopic({
   baseName: 'notification.status',
   version: 1,
   eventType: 'NotificationStatus',
   partitions: 6,
   key: 'subjectId',
-  description: 'A step in a notification’s life (every service); the api keeps the timeline.',
+  description: 'No longer written: notification.status.v2 and the delivery events took its place.',
   data: NotificationStatusData,
+});
+
+/** A step in a notification's life that no domain event records, for the timeline. */
+export const NotificationStatusV2 = defineTopic({
+  baseName: 'notification.status',
+  version: 2,
+  eventType: 'NotificationStatus',
+  partitions: 6,
+  key: 'subjectId',
+  description: 'A retry, dead letter, schedule or cancellation of a notification (every service); the api keeps the timeline, with the delivery events.',
+  data: NotificationStatusV2Data,
 });
 
 /** Every topic Herald owns, in the order the README's topic table lists them. */
@@ -119,6 +135,7 @@ export const topics: readonly Topic[] = Object.freeze([
   ScheduleRequested,
   ScheduleCancelRequested,
   NotificationStatus,
+  NotificationStatusV2,
 ]);
 
 /**

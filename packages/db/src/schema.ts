@@ -143,7 +143,7 @@ export const recurringJobs = pgTable('recurring_jobs', {
   lastOutcome: text('last_outcome'),
 });
 
-/** The notification timeline the api serves, projected from notification.status.v1. */
+/** The notification timeline the api serves, projected from notification.status.v2 and the delivery events. */
 export const notificationTimeline = pgTable(
   'notification_timeline',
   {

@@ -35,7 +35,7 @@ export const EnvSchema = Type.Object({
   OUTBOX_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 10 }),
   /** Fallback poll of the outbox, besides LISTEN herald_outbox. */
   OUTBOX_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
-  /** The consumer group of the timeline projection (notification.status.v1). */
+  /** The consumer group of the timeline projection (notification.status.v2 and the delivery events). */
   CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-api-timeline' }),
   /**
    * How long the timeline projector's fetches wait for statuses to gather: the timeline may lag

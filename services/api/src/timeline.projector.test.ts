@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
-import { FollowUpRequested, newEvent, NotificationStatus } from '@herald/contracts';
+import { EmailSent, FollowUpRequested, Headers, newEvent, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
 import { notificationTimeline, openDatabase, type Database } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
@@ -8,8 +8,7 @@ import { infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { listTimeline } from './timeline.repository';
 import { TimelineProjector } from './timeline.projector';
 
-// Integration: the real Kafka and PostgreSQL, on notification.status.v1 and follow-up.requested.v1
-// with a group of its own.
+// Integration: the real Kafka and PostgreSQL, on the timeline's topics with a group of its own.
 describe('TimelineProjector', () => {
   const infra = infrastructure();
   const database = openDatabase(infra.databaseUrl);
@@ -36,16 +35,16 @@ describe('TimelineProjector', () => {
   });
 
   const status = (subjectId: string, notification = 'welcome') =>
-    newEvent(NotificationStatus, {
+    newEvent(NotificationStatusV2, {
       subjectId,
       channel: 'email',
       notification,
-      status: 'sent',
+      status: 'retrying',
       attempt: 1,
       at: new Date().toISOString(),
     });
   const publish = (events: ReturnType<typeof status>[]) =>
-    publishEvents(producer, NotificationStatus, events.map((event) => ({ key: event.data.subjectId, event })));
+    publishEvents(producer, NotificationStatusV2, events.map((event) => ({ key: event.data.subjectId, event })));
   const timelineHas = (subjectId: string, eventId: string) => async () =>
     (await listTimeline(database.db, subjectId)).some((e) => e.eventId === eventId);
 
@@ -55,7 +54,40 @@ describe('TimelineProjector', () => {
     await publish([event]);
     await waitFor(timelineHas(subject, event.id), { timeoutMs: 45_000, description: 'the timeline row' });
     const [entry] = await listTimeline(database.db, subject);
-    expect(entry).toMatchObject({ eventId: event.id, channel: 'email', status: 'sent', correlationId: event.correlationId });
+    expect(entry).toMatchObject({ eventId: event.id, channel: 'email', status: 'retrying', correlationId: event.correlationId });
+  });
+
+  it('records each delivery event as its sent step, with the attempt and the trace its headers carry', async () => {
+    const subject = randomUUID();
+    const traceId = 'b'.repeat(32);
+    const sentAt = '2026-12-04T10:00:00.000Z';
+    const email = newEvent(EmailSent, { subjectId: subject, template: 'welcome', recipient: 'ada@herald.test', messageId: '<m-1@herald.local>', sentAt });
+    const slack = newEvent(SlackMessageSent, { subjectId: subject, channel: 'signups', sentAt });
+    const headers = { [Headers.attempt]: '2', traceparent: `00-${traceId}-${'c'.repeat(16)}-01` };
+    await producer.send({ topic: EmailSent.name, messages: [{ key: subject, value: JSON.stringify(email), headers }] });
+    // No headers of its own: attempt 1, no trace.
+    await producer.send({ topic: SlackMessageSent.name, messages: [{ key: subject, value: JSON.stringify(slack) }] });
+    await waitFor(async () => (await timelineHas(subject, email.id)()) && (await timelineHas(subject, slack.id)()), {
+      timeoutMs: 45_000,
+      description: 'both sent rows',
+    });
+    const entries = await listTimeline(database.db, subject);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          eventId: email.id,
+          channel: 'email',
+          notification: 'welcome',
+          status: 'sent',
+          attempt: 2,
+          detail: 'welcome email accepted by SMTP as <m-1@herald.local>',
+          traceId,
+          occurredAt: new Date(sentAt),
+        }),
+        expect.objectContaining({ eventId: slack.id, channel: 'slack', notification: 'signup-announcement', status: 'sent', attempt: 1, traceId: null }),
+      ]),
+    );
+    expect(entries).toHaveLength(2);
   });
 
   it('records a redelivered status once', async () => {
@@ -132,7 +164,7 @@ describe('TimelineProjector', () => {
   it('skips invalid messages without blocking the partition', async () => {
     const subject = randomUUID();
     const broken = JSON.stringify({ ...status(subject), data: { subjectId: subject } });
-    await expectSkippedWithoutBlocking(NotificationStatus.name, subject, ['garbage', null, broken], status(subject));
+    await expectSkippedWithoutBlocking(NotificationStatusV2.name, subject, ['garbage', null, broken], status(subject));
   });
 });
 
@@ -167,24 +199,24 @@ describe('TimelineProjector batching', () => {
       groupId: uniqueName('api-timeline-batching-test'),
       start: 'latest',
       // Statuses only: follow-ups other test files publish meanwhile would add inserts of their own.
-      topics: [NotificationStatus],
+      topics: [NotificationStatusV2],
     });
     projector.start();
     try {
       await waitFor(() => projector.isJoined(), { timeoutMs: 30_000, description: 'the projector to join' });
       // 60 subjects: keys on every partition of the topic (one is left out once in 50,000 runs).
       const events = Array.from({ length: 60 }, (_, i) =>
-        newEvent(NotificationStatus, {
+        newEvent(NotificationStatusV2, {
           subjectId: randomUUID(),
           channel: 'email',
           notification: 'welcome',
-          status: 'sent',
+          status: 'retrying',
           attempt: 1,
           detail: `status ${i}`,
           at: new Date().toISOString(),
         }),
       );
-      await publishEvents(producer, NotificationStatus, events.map((event) => ({ key: event.data.subjectId, event })));
+      await publishEvents(producer, NotificationStatusV2, events.map((event) => ({ key: event.data.subjectId, event })));
       const ids = events.map((e) => e.id);
       const recorded = async () =>
         (await database.db.select({ id: notificationTimeline.eventId }).from(notificationTimeline).where(inArray(notificationTimeline.eventId, ids))).length;

@@ -1,11 +1,28 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { Coalescer } from '@herald/consumer';
-import { ContractViolationError, decodeEvent, FollowUpRequested, NotificationStatus, type Topic } from '@herald/contracts';
+import {
+  ContractViolationError,
+  decodeEvent,
+  EmailSent,
+  FollowUpRequested,
+  Headers,
+  NotificationStatusV2,
+  SlackMessageSent,
+  type Topic,
+} from '@herald/contracts';
 import type { Database } from '@herald/db';
 import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
 import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
-import { followUpDueRecord, recordTimeline, statusRecord, type TimelineRecord } from './timeline.repository';
+import {
+  emailSentRecord,
+  followUpDueRecord,
+  recordTimeline,
+  slackSentRecord,
+  statusRecord,
+  type DeliveryHeaders,
+  type TimelineRecord,
+} from './timeline.repository';
 
 /** The consumer group of the timeline projection. */
 export const TIMELINE_GROUP = 'herald-api-timeline';
@@ -30,12 +47,26 @@ export interface TimelineProjectorOptions {
 }
 
 /** The topics the timeline is projected from. */
-export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatus, FollowUpRequested];
+export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatusV2, EmailSent, SlackMessageSent, FollowUpRequested];
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The attempt and trace a delivery event's headers carry. */
+function deliveryHeaders(headers: IHeaders | undefined): DeliveryHeaders {
+  const text = (name: string) => {
+    const value = headers?.[name];
+    return (Array.isArray(value) ? value[0] : value)?.toString();
+  };
+  const attempt = Number(text(Headers.attempt));
+  const traceId = TRACEPARENT.exec(text('traceparent') ?? '')?.[1];
+  return { attempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1, traceId: traceId && !/^0+$/.test(traceId) ? traceId : null };
+}
 
 /**
- * Projects `notification.status.v1` into the notification_timeline table the api serves, and
- * `follow-up.requested.v1` as the `due` step of each follow-up (the scheduler publishes a
- * follow-up when it falls due; a status next to it would be a second message a row). Inserts are
+ * Projects the life of each notification into the notification_timeline table the api serves:
+ * `notification.status.v2` (retries, dead letters, schedules, cancellations), the delivery events
+ * as `sent` steps (`email.sent`, `slack.message.sent`), and `follow-up.requested` as the `due`
+ * step of each follow-up. Each is the fact its row records, so a row's id is its event's. Inserts are
  * idempotent on the event id, so a redelivery changes nothing; a message that breaks the
  * contract is logged and skipped, never retried, so it cannot block its partition.
  */
@@ -72,11 +103,7 @@ export class TimelineProjector {
     const records: TimelineRecord[] = [];
     for (const message of messages) {
       try {
-        records.push(
-          topic === FollowUpRequested.name
-            ? followUpDueRecord(decodeEvent(FollowUpRequested, message.value), new Date(Number(message.timestamp)))
-            : statusRecord(decodeEvent(NotificationStatus, message.value)),
-        );
+        records.push(this.recordOf(topic, message));
       } catch (error) {
         if (!(error instanceof ContractViolationError)) throw error;
         this.options.logger.warn(
@@ -87,6 +114,19 @@ export class TimelineProjector {
     }
     // A database failure throws: kafkajs fetches the batch again rather than losing it.
     if (records.length > 0) await this.inserts.add(records);
+  }
+
+  private recordOf(topic: string, message: KafkaMessage): TimelineRecord {
+    switch (topic) {
+      case FollowUpRequested.name:
+        return followUpDueRecord(decodeEvent(FollowUpRequested, message.value), new Date(Number(message.timestamp)));
+      case EmailSent.name:
+        return emailSentRecord(decodeEvent(EmailSent, message.value), deliveryHeaders(message.headers));
+      case SlackMessageSent.name:
+        return slackSentRecord(decodeEvent(SlackMessageSent, message.value), deliveryHeaders(message.headers));
+      default:
+        return statusRecord(decodeEvent(NotificationStatusV2, message.value));
+    }
   }
 
   /** Stops fetching, lets the message in hand finish, and leaves the group. */

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { EventOf, FollowUpRequested, NotificationStatus } from '@herald/contracts';
+import type { EmailSent, EventOf, FollowUpRequested, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
 import { notificationTimeline, type Database } from '@herald/db';
 
 /** One entry of a user's notification timeline. */
@@ -23,8 +23,16 @@ export interface TimelineRecord {
   at: string;
 }
 
-/** A notification status as a timeline row. */
-export function statusRecord(event: EventOf<typeof NotificationStatus>): TimelineRecord {
+/** What a delivery event's headers add to its timeline row. */
+export interface DeliveryHeaders {
+  /** The attempt that delivered it (its `herald-attempt` header). */
+  attempt: number;
+  /** The trace of the delivery (from its `traceparent` header), when it has one. */
+  traceId: string | null;
+}
+
+/** A notification status (v1's history, or v2) as a timeline row. */
+export function statusRecord(event: EventOf<typeof NotificationStatus> | EventOf<typeof NotificationStatusV2>): TimelineRecord {
   const { data } = event;
   return {
     eventId: event.id,
@@ -40,6 +48,48 @@ export function statusRecord(event: EventOf<typeof NotificationStatus>): Timelin
     nextAt: data.nextAt ?? null,
     traceId: data.traceId ?? null,
     at: data.at,
+  };
+}
+
+const SLACK_NOTIFICATIONS = { signups: 'signup-announcement', alerts: 'alert' } as const;
+
+/** An email accepted by SMTP as its `sent` row: the event is the fact, so its id is the row's. */
+export function emailSentRecord(event: EventOf<typeof EmailSent>, headers: DeliveryHeaders): TimelineRecord {
+  const { data } = event;
+  return sentRecord(event, headers, {
+    channel: 'email',
+    notification: data.template,
+    detail: `${data.template} email accepted by SMTP as ${data.messageId}`,
+  });
+}
+
+/** A Slack message accepted by its webhook as its `sent` row. */
+export function slackSentRecord(event: EventOf<typeof SlackMessageSent>, headers: DeliveryHeaders): TimelineRecord {
+  const { data } = event;
+  return sentRecord(event, headers, {
+    channel: 'slack',
+    notification: SLACK_NOTIFICATIONS[data.channel],
+    detail: `posted to the ${data.channel} webhook`,
+  });
+}
+
+function sentRecord(
+  event: EventOf<typeof EmailSent> | EventOf<typeof SlackMessageSent>,
+  headers: DeliveryHeaders,
+  row: { channel: string; notification: string; detail: string },
+): TimelineRecord {
+  return {
+    eventId: event.id,
+    subjectId: event.data.subjectId,
+    correlationId: event.correlationId,
+    ...row,
+    status: 'sent',
+    attempt: headers.attempt,
+    errorCode: null,
+    errorMessage: null,
+    nextAt: null,
+    traceId: headers.traceId,
+    at: event.data.sentAt,
   };
 }
 

@@ -64,8 +64,8 @@ export class EmailHandlers {
       { subjectId, template, recipient: to, messageId, sentAt: new Date().toISOString() },
       followUpOf(ctx.event),
     );
+    // The timeline records the delivery from this event: no status of its own.
     ctx.emit(EmailSent, subjectId, sent);
-    ctx.status('sent', { detail: `${template} email accepted by SMTP as ${messageId}` });
     ctx.logger.info({ template, messageId }, 'email sent');
   }
 }

@@ -39,9 +39,9 @@ export class SlackHandlers {
     this.sent(ctx, ctx.event.data.alertId, 'alerts');
   }
 
+  /** The timeline records the delivery from the SlackMessageSent event: no status of its own. */
   private sent(ctx: HandlerContext<typeof UserCreated | typeof AlertRaised>, subjectId: string, channel: 'signups' | 'alerts'): void {
     ctx.emit(SlackMessageSent, subjectId, newEvent(SlackMessageSent, { subjectId, channel, sentAt: new Date().toISOString() }, followUpOf(ctx.event)));
-    ctx.status('sent', { detail: `posted to the ${channel} webhook` });
     ctx.logger.info({ channel }, 'slack message sent');
   }
 }
