@@ -109,6 +109,9 @@ function initialise(bin: string): void {
       'shared_buffers = 256MB',
       'fsync = on',
       'synchronous_commit = on',
+      // Where PostgreSQL's time goes, per statement (docs/performance.md): CREATE EXTENSION
+      // pg_stat_statements in a database to read it.
+      "shared_preload_libraries = 'pg_stat_statements'",
       '',
     ].join('\n'),
   );
