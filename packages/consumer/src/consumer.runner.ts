@@ -9,7 +9,8 @@ import type { HandlerRegistration } from './handler';
 import { KeyedLanes } from './keyed-lanes';
 import { MessageProcessor, type Incoming, type Route } from './message.processor';
 import { recordInProgress, recordLag } from './metrics';
-import { OffsetTracker, partitionKey, type Tracked } from './offset-tracker';
+import { OffsetCommitter } from './offset-committer';
+import { partitionKey, type Tracked } from './offset-tracker';
 import { OwedPublisher } from './owed.publisher';
 import { deadLetterTopicName, retryTiers, retryTopicName } from './policy';
 import { ProcessedStore } from './processed.store';
@@ -112,16 +113,13 @@ export class ConsumerRunner {
   private readonly lanes: KeyedLanes;
   private readonly maxInProgress: number;
   private readonly stopGraceMs: number;
-  private readonly tracker = new OffsetTracker();
+  private readonly offsets: OffsetCommitter;
   private readonly highWatermarks = new Map<string, string>();
-  /** The partitions of the last join ("topic\0partition"): only those are committed. */
-  private owned = new Set<string>();
-  private commitTimer: NodeJS.Timeout | undefined;
-  private commits: Promise<void> = Promise.resolve();
   private removeRejoinHook: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
+    this.offsets = new OffsetCommitter(() => this.consumer, options.logger, options.commitLingerMs ?? 50);
     const linger = options.lingerMs ?? 5;
     this.store = new ProcessedStore(options.database, options.groupId);
     // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
@@ -141,8 +139,8 @@ export class ConsumerRunner {
       now: this.now,
       stopping: this.stopping.signal,
       finishedThrough: (topic, partition, offset) => {
-        this.tracker.finishedThrough(topic, partition, offset);
-        this.commitSoon();
+        this.offsets.tracker.finishedThrough(topic, partition, offset);
+        this.offsets.commitSoon();
       },
     });
     const concurrency = options.concurrency ?? 64;
@@ -212,11 +210,11 @@ export class ConsumerRunner {
     this.consumer = consumer;
     this.joined = watchJoined(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+      this.offsets.own(payload.memberAssignment);
       this.removeRejoinHook?.();
       this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
       // The start positions of a 'latest' start, before any message came.
-      this.commitSoon();
+      this.offsets.commitSoon();
     });
     await consumer.connect();
     // Right after topics are created the broker may still deny knowing them for a moment
@@ -241,7 +239,7 @@ export class ConsumerRunner {
       consumer.seek(seek);
       // Committed with the others (kafkajs commits a seek only when it commits by itself), so a
       // restart reads on from here, even before a message came.
-      this.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
+      this.offsets.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
     }
   }
 
@@ -280,13 +278,13 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.retryBatches.clear();
-    clearTimeout(this.commitTimer);
+    this.offsets.stopTimer();
     if (!(await this.drain())) {
       this.options.logger.warn({ inProgress: this.lanes.size }, `stopping: attempts still running after ${this.stopGraceMs} ms are cut and left for the next consumer`);
       this.cut.abort();
       await this.lanes.idle();
     }
-    await this.commit();
+    await this.offsets.commit();
     this.removeRejoinHook?.();
     await this.consumer?.disconnect();
     await this.publisher.stop();
@@ -301,8 +299,8 @@ export class ConsumerRunner {
     this.handingBack = true;
     try {
       if (!(await this.drain())) this.options.logger.warn({ inProgress: this.lanes.size }, `rejoining the group: attempts still running after ${this.stopGraceMs} ms`);
-      await this.commit();
-      this.tracker.reset();
+      await this.offsets.commit();
+      this.offsets.tracker.reset();
     } finally {
       this.handingBack = false;
     }
@@ -318,35 +316,6 @@ export class ConsumerRunner {
     const idle = await Promise.race([this.lanes.idle().then(() => true), timedOut]);
     clearTimeout(timer);
     return idle;
-  }
-
-  /**
-   * Commits the finished offsets of the partitions this member owns, after any commit already
-   * under way. Never rejects: a failed commit is logged and tried again `commitLingerMs` later.
-   */
-  private commit(): Promise<void> {
-    this.commits = this.commits.then(async () => {
-      const consumer = this.consumer;
-      const offsets = this.tracker.committable((topic, partition) => this.owned.has(partitionKey(topic, partition)));
-      if (!consumer || offsets.length === 0) return;
-      try {
-        await consumer.commitOffsets(offsets);
-        this.tracker.committed(offsets);
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'could not commit offsets; trying again');
-        this.commitSoon();
-      }
-    });
-    return this.commits;
-  }
-
-  /** Commits `commitLingerMs` from now, unless a commit is already due by then. */
-  private commitSoon(): void {
-    if (this.commitTimer || this.stopping.signal.aborted) return;
-    this.commitTimer = setTimeout(() => {
-      this.commitTimer = undefined;
-      void this.commit();
-    }, this.options.commitLingerMs ?? 50);
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -374,7 +343,7 @@ export class ConsumerRunner {
     this.highWatermarks.set(partitionKey(batch.topic, batch.partition), batch.highWatermark);
     const taken: [Fetched, Tracked][] = [];
     for (const item of fetched) {
-      const tracked = this.tracker.take(batch.topic, batch.partition, Number(item.message.offset));
+      const tracked = this.offsets.tracker.take(batch.topic, batch.partition, Number(item.message.offset));
       if (tracked) taken.push([item, tracked]);
     }
     if (taken.length > 0) {
@@ -386,7 +355,7 @@ export class ConsumerRunner {
         const incoming: Incoming = { route, fromTopic: batch.topic, partition: batch.partition, message, headers, batchMarks };
         this.lanes.push(lane, () => this.finish(incoming, tracked));
       }
-      recordInProgress(this.options.groupId, this.tracker.inProgress());
+      recordInProgress(this.options.groupId, this.offsets.tracker.inProgress());
     }
     const last = fetched[fetched.length - 1];
     if (last) payload.resolveOffset(last.message.offset);
@@ -402,10 +371,10 @@ export class ConsumerRunner {
       if (this.stopping.signal.aborted || this.handingBack) return;
       await sleep(backoffPause(failures), undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
-    this.tracker.complete(tracked);
-    this.commitSoon();
-    recordInProgress(this.options.groupId, this.tracker.inProgress());
-    const next = this.tracker.finishedUpTo(tracked.topic, tracked.partition);
+    this.offsets.tracker.complete(tracked);
+    this.offsets.commitSoon();
+    recordInProgress(this.options.groupId, this.offsets.tracker.inProgress());
+    const next = this.offsets.tracker.finishedUpTo(tracked.topic, tracked.partition);
     const highWatermark = this.highWatermarks.get(partitionKey(tracked.topic, tracked.partition));
     if (next !== undefined && highWatermark !== undefined) recordLag(this.options.groupId, tracked.topic, tracked.partition, highWatermark, String(next));
   }
