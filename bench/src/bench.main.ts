@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DATABASE_URL, INFRA, INFRA_OF, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase, type InfraName } from './infra.ts';
+import { BENCH_DATABASE_URL, INFRA, INFRA_OF, analyzeDatabase, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase, type InfraName } from './infra.ts';
 import { planOf, UsageError, type Plan, type SystemName } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
@@ -56,6 +56,7 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
     say(`${system.name}: warm-up, 50/s for ${plan.warmupMs / 1000} s (not measured)`);
     await runRateStep(system, sinks, { rate: 50, durationMs: plan.warmupMs, prefix: `w${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
   }
+  await analyzeDatabase();
   const before = sampleAll(pids);
   const selfBefore = process.cpuUsage();
   const machineBefore = machineBusySeconds();
