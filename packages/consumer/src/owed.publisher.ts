@@ -1,6 +1,6 @@
-import type { Message, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { RenewingProducer } from '@herald/kafka';
+import { byTopic, RenewingProducer } from '@herald/kafka';
 import { retrying } from '@herald/service-kit';
 import { carriesTraceContext, traceHeaders } from '@herald/telemetry';
 import { Coalescer } from './coalescer';
@@ -111,8 +111,6 @@ export class OwedPublisher {
   }
 
   private async sendTogether(items: OwedMessage[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const { topic, message } of items) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-    await this.producer.send({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await this.producer.send({ acks: -1, topicMessages: byTopic(items) });
   }
 }

@@ -10,6 +10,23 @@ import {
 } from '@herald/telemetry';
 import { Headers } from '@herald/contracts';
 
+/** A message and the topic it goes to. */
+export interface TopicMessage {
+  topic: string;
+  message: Message;
+}
+
+/** Messages grouped by topic for one `sendBatch`, each topic's in the order given. */
+export function byTopic(items: readonly TopicMessage[]): TopicMessages[] {
+  const grouped = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const list = grouped.get(topic);
+    if (list) list.push(message);
+    else grouped.set(topic, [message]);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
 export interface TracedBatch {
   topicMessages: TopicMessages[];
   acks?: number;

@@ -1,9 +1,9 @@
 import { and, count, inArray, isNull } from 'drizzle-orm';
-import type { Kafka, Message, TopicMessages } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type DatabaseHandle } from '@herald/db';
-import { HeraldPartitioner, RenewingProducer } from '@herald/kafka';
+import { byTopic, HeraldPartitioner, RenewingProducer } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox.repository';
@@ -149,7 +149,9 @@ export class OutboxRelay {
       // RETURNING has no order: one key's events go out in the order they were written.
       rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : 1));
       if (rows.length > 0) {
-        await this.producer.send({ acks: -1, topicMessages: byTopic(rows) });
+        // The payload was validated against its contract when the row was written.
+        const messages = rows.map((row) => ({ topic: row.topic, message: { key: row.key, value: JSON.stringify(row.payload), headers: row.headers } }));
+        await this.producer.send({ acks: -1, topicMessages: byTopic(messages) });
         const sentAt = Date.now();
         for (const row of rows) {
           outboxPublished.inc({ topic: row.topic });
@@ -260,16 +262,4 @@ export class OutboxRelay {
         this.wake();
       }, reconnect);
   }
-}
-
-/** Kafka messages grouped by topic, each topic's messages in id order. */
-function byTopic(rows: readonly ClaimedRow[]): TopicMessages[] {
-  const topics = new Map<string, Message[]>();
-  for (const row of rows) {
-    const messages = topics.get(row.topic) ?? [];
-    // The payload was validated against its contract when the row was written.
-    messages.push({ key: row.key, value: JSON.stringify(row.payload), headers: row.headers });
-    topics.set(row.topic, messages);
-  }
-  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import {
   encodeEvent,
   MAX_EVENT_BYTES,
@@ -6,7 +6,7 @@ import {
   type EventOf,
   type Topic,
 } from '@herald/contracts';
-import { eventHeaders, HeraldPartitioner, type BatchSender } from '@herald/kafka';
+import { byTopic, eventHeaders, HeraldPartitioner, type BatchSender } from '@herald/kafka';
 import { contextFromHeaders, contextWithSpan, markFailed, startSpan, traceHeaders, type Span } from '@herald/telemetry';
 import type { ScheduledMessage } from './scheduled-messages.store';
 
@@ -123,16 +123,6 @@ function chunks<T extends { bytes: number }>(items: readonly T[], maxBytes: numb
 
 function withHeaders(message: Message, headers: Record<string, string>): Message {
   return { ...message, headers: { ...message.headers, ...headers } };
-}
-
-function byTopic(items: readonly { topic: string; message: Message }[]): TopicMessages[] {
-  const grouped = new Map<string, Message[]>();
-  for (const { topic, message } of items) {
-    const list = grouped.get(topic) ?? [];
-    list.push(message);
-    grouped.set(topic, list);
-  }
-  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
