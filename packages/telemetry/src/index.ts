@@ -11,6 +11,7 @@ export {
   SpanKind,
   startSpan,
   TRACE_HEADER_NAMES,
+  traceIdFromHeaders,
   traceHeaders,
   tracer,
   type Context,

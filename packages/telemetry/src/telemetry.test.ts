@@ -1,6 +1,6 @@
 import { propagation, trace, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { carriesTraceContext, contextFromHeaders, counter, registry, scrape, traceHeaders } from './index';
+import { carriesTraceContext, contextFromHeaders, counter, registry, scrape, traceHeaders, traceIdFromHeaders } from './index';
 
 describe('trace context in message headers', () => {
   beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
@@ -19,6 +19,20 @@ describe('trace context in message headers', () => {
     expect(carriesTraceContext({ traceparent })).toBe(true);
     expect(carriesTraceContext({ 'herald-event-id': 'x' })).toBe(false);
     expect(carriesTraceContext({ traceparent: 'garbage' })).toBe(false);
+  });
+
+  it('reads the trace id of a traceparent without a propagator, and nothing from a bad or empty one', () => {
+    propagation.disable();
+    try {
+      for (const value of [traceparent, Buffer.from(traceparent), [Buffer.from(traceparent)]]) {
+        expect(traceIdFromHeaders({ traceparent: value })).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      }
+      expect(traceIdFromHeaders({})).toBeUndefined();
+      expect(traceIdFromHeaders({ traceparent: 'garbage' })).toBeUndefined();
+      expect(traceIdFromHeaders({ traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` })).toBeUndefined();
+    } finally {
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    }
   });
 
   it('writes a context back as W3C headers, round trip', () => {

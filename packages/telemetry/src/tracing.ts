@@ -79,6 +79,19 @@ export function contextFromHeaders(headers: HeaderCarrier): Context {
   return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
 }
 
+/** W3C `traceparent`, version 00: version, trace id, parent id, flags. */
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The trace id of the `traceparent` the headers carry, read from the header itself (W3C Trace
+ * Context), so that it is there whether or not this process traces.
+ */
+export function traceIdFromHeaders(headers: HeaderCarrier): string | undefined {
+  const value = headerGetter.get(headers, 'traceparent');
+  const traceId = typeof value === 'string' ? TRACEPARENT.exec(value)?.[1] : undefined;
+  return traceId && !/^0+$/.test(traceId) ? traceId : undefined;
+}
+
 /** True when the headers carry a trace context of their own. */
 export function carriesTraceContext(headers: HeaderCarrier): boolean {
   return trace.getSpanContext(contextFromHeaders(headers)) !== undefined;

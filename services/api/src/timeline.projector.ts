@@ -13,6 +13,7 @@ import {
 import type { Database } from '@herald/db';
 import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
+import { traceIdFromHeaders } from '@herald/telemetry';
 import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
 import {
   emailSentRecord,
@@ -49,17 +50,11 @@ export interface TimelineProjectorOptions {
 /** The topics the timeline is projected from. */
 export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatusV2, EmailSent, SlackMessageSent, FollowUpRequested];
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 /** The attempt and trace a delivery event's headers carry. */
-function deliveryHeaders(headers: IHeaders | undefined): DeliveryHeaders {
-  const text = (name: string) => {
-    const value = headers?.[name];
-    return (Array.isArray(value) ? value[0] : value)?.toString();
-  };
-  const attempt = Number(text(Headers.attempt));
-  const traceId = TRACEPARENT.exec(text('traceparent') ?? '')?.[1];
-  return { attempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1, traceId: traceId && !/^0+$/.test(traceId) ? traceId : null };
+function deliveryHeaders(headers: IHeaders = {}): DeliveryHeaders {
+  const raw = headers[Headers.attempt];
+  const attempt = Number((Array.isArray(raw) ? raw[0] : raw)?.toString());
+  return { attempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1, traceId: traceIdFromHeaders(headers) ?? null };
 }
 
 /**
