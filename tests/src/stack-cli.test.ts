@@ -60,7 +60,7 @@ describe('the stack tool', () => {
     const { status, stderr } = cli(['up', 'zookeeper'], {});
     expect(status).toBe(1);
     expect(stderr).toBe(
-      'herald: unknown component "zookeeper"; components: postgres, kafka, mailpit, jaeger, slack-sink, api, email, slack, scheduler, redis, temporal',
+      'herald: unknown component "zookeeper"; components: postgres, kafka, mailpit, jaeger, slack-sink, api, email, slack, scheduler, redis, temporal, kafka-sasl',
     );
   });
 });

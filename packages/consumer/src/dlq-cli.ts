@@ -8,7 +8,7 @@
 import { Type } from '@sinclair/typebox';
 import { loadEnv } from '@herald/config';
 import { openDatabase } from '@herald/db';
-import { createKafka, parseBrokers } from '@herald/kafka';
+import { createKafka, KafkaEnvSchema, kafkaConnection } from '@herald/kafka';
 import { DeadLetters } from './dead-letters';
 
 const USAGE = 'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> | redrive <dlq> (<partition:offset>... | --all) | purge <dlq>';
@@ -16,13 +16,14 @@ const USAGE = 'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> 
 async function main(argv: string[]): Promise<number> {
   const env = loadEnv(
     Type.Object({
-      KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092' }),
+      ...KafkaEnvSchema,
       DATABASE_URL: Type.String({ default: 'postgres://herald:herald@127.0.0.1:5432/herald' }),
     }),
   );
+  const kafka = createKafka({ clientId: 'herald-dlq', ...kafkaConnection(env) });
   const [command, dlq, ...rest] = argv;
   const database = openDatabase(env.DATABASE_URL, { max: 2, application_name: 'herald-dlq' });
-  const letters = new DeadLetters(createKafka({ clientId: 'herald-dlq', brokers: parseBrokers(env.KAFKA_BROKERS) }), database);
+  const letters = new DeadLetters(kafka, database);
   const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
   try {
     switch (command) {

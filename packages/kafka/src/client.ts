@@ -7,11 +7,16 @@ export interface KafkaOptions {
   clientId: string;
   /** `host:port` pairs. */
   brokers: readonly string[];
+  /** TLS and SASL, as `kafkaConnection` reads them from the KAFKA_TLS* and KAFKA_SASL_* variables. */
+  security?: KafkaSecurity;
   /** Where kafkajs' own log lines go; they are dropped below `warn`. */
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: object) => void;
   /** Overrides for the underlying kafkajs configuration. */
   overrides?: Partial<KafkaConfig>;
 }
+
+/** TLS and SASL settings of a kafkajs client. */
+export type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -51,6 +56,7 @@ export function createKafka(options: KafkaOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...options.security,
     connectionTimeout: 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, retries: 8 },

@@ -2,17 +2,18 @@
 import { Type } from '@sinclair/typebox';
 import { loadEnv } from '@herald/config';
 import { topics } from '@herald/contracts';
-import { createKafka, parseBrokers } from './client';
+import { createKafka } from './client';
+import { KafkaEnvSchema, kafkaConnection } from './kafka-env';
 import { ensureTopics } from './topics-admin';
 
 async function main(): Promise<void> {
   const env = loadEnv(
     Type.Object({
-      KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092' }),
+      ...KafkaEnvSchema,
       KAFKA_REPLICATION_FACTOR: Type.Integer({ default: -1 }),
     }),
   );
-  const admin = createKafka({ clientId: 'herald-topics', brokers: parseBrokers(env.KAFKA_BROKERS) }).admin();
+  const admin = createKafka({ clientId: 'herald-topics', ...kafkaConnection(env) }).admin();
   await admin.connect();
   try {
     const reports = await ensureTopics(admin, topics, { replicationFactor: env.KAFKA_REPLICATION_FACTOR });

@@ -1,5 +1,7 @@
 export { createKafka, FETCH_BATCHING, parseBrokers } from './client';
-export type { KafkaOptions } from './client';
+export type { KafkaOptions, KafkaSecurity } from './client';
+export { KafkaEnvSchema, kafkaConnection } from './kafka-env';
+export type { KafkaConnection, KafkaEnv } from './kafka-env';
 export { ensureTopics, waitForTopics } from './topics-admin';
 export type { EnsureTopicsOptions, TopicReport } from './topics-admin';
 export { publishEvents, toMessage, eventHeaders } from './publish';

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadEnv } from '@herald/config';
+import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
 
 /** The shortest admin token the api accepts: 32 characters, as `openssl rand -hex 16` makes. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -23,7 +24,8 @@ export const EnvSchema = Type.Object({
     pattern: '^postgres(ql)?://',
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
-  KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
+  ...KafkaEnvSchema,
   /** Bearer token of the admin endpoints (alerts, dead letters): required, never defaulted. */
   ADMIN_TOKEN: Type.String({ default: '' }),
   /** Outbox rows the relay claims and publishes per round. */
@@ -46,7 +48,8 @@ export const EnvSchema = Type.Object({
   CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
 });
 
-export type Env = typeof EnvSchema.static;
+/** The environment as read, plus the Kafka connection it describes. */
+export type Env = typeof EnvSchema.static & { KAFKA_CONNECTION: KafkaConnection };
 
 /**
  * Why an admin token is refused, or undefined when it is strong enough: set, at least
@@ -68,5 +71,5 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
   const env = loadEnv(EnvSchema, source);
   const weak = weakAdminToken(env.ADMIN_TOKEN);
   if (weak) throw new ConfigError([`ADMIN_TOKEN ${weak}: set it to a random secret of at least ${MIN_ADMIN_TOKEN_LENGTH} characters, such as the output of \`openssl rand -hex 32\``]);
-  return env;
+  return Object.freeze({ ...env, KAFKA_CONNECTION: kafkaConnection(env) });
 }

@@ -1,6 +1,6 @@
 import { telemetry } from './instrumentation';
 import { DeadLetters } from '@herald/consumer';
-import { createKafka, parseBrokers } from '@herald/kafka';
+import { createKafka } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
 import { buildApp } from './app';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-api', connectionTimeoutMillis: 2000 });
   const kafka = createKafka({
     clientId: 'herald-api',
-    brokers: parseBrokers(env.KAFKA_BROKERS),
+    ...env.KAFKA_CONNECTION,
     log: (level, message, extra) => logger[level](extra, message),
     // Bounded, so that while Kafka is down the relay and the projector back off on their own
     // (at most 5 s apart) instead of kafkajs retrying for minutes inside one call.

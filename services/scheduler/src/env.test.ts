@@ -60,4 +60,13 @@ describe('scheduler env', () => {
       /CLEANUP_CRON "daily" is not a cron expression/,
     );
   });
+
+  it('reads the Kafka connection, and refuses a SASL mechanism without its password', () => {
+    expect(readEnv({}).KAFKA_CONNECTION).toEqual({ brokers: ['127.0.0.1:9092'], security: {} });
+    const sasl = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'herald' };
+    expect(readEnv({ ...sasl, KAFKA_SASL_PASSWORD: 's3cret-s3cret' }).KAFKA_CONNECTION.security).toEqual({
+      sasl: { mechanism: 'scram-sha-512', username: 'herald', password: 's3cret-s3cret' },
+    });
+    expect(() => readEnv(sasl)).toThrow(/^invalid configuration: KAFKA_SASL_PASSWORD is not set: KAFKA_SASL_MECHANISM=scram-sha-512 needs it$/);
+  });
 });

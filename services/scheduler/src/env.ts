@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadEnv, parseIsoDuration } from '@herald/config';
+import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
 import { SCHEDULABLE_TOPICS } from '@herald/contracts';
 import { nextCronTime } from './cron';
 
@@ -16,7 +17,8 @@ export const EnvSchema = Type.Object({
     pattern: '^postgres(ql)?://',
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
-  KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
+  ...KafkaEnvSchema,
   /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
   RETRY_POLICY: Type.String({ default: '{}' }),
   /** Where a new consumer group starts reading: earliest (default) or latest. */
@@ -55,6 +57,7 @@ export type Env = typeof EnvSchema.static & {
   IDEMPOTENCY_KEY_RETENTION_MS: number;
   /** SCHEDULE_REQUEST_TOPICS as a list. */
   SCHEDULE_REQUEST_TOPIC_NAMES: readonly string[];
+  KAFKA_CONNECTION: KafkaConnection;
 };
 
 // Shorter than this, a redelivered event could outlive its deduplication record.
@@ -99,6 +102,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...env,
+    KAFKA_CONNECTION: kafkaConnection(env),
     FOLLOW_UP_DELAY_MS: followUpDelayMs,
     PROCESSED_EVENTS_RETENTION_MS: retentionMs,
     IDEMPOTENCY_KEY_RETENTION_MS: keyRetentionMs,

@@ -1,6 +1,6 @@
 import { telemetry } from './instrumentation';
 import { parsePolicyInput } from '@herald/consumer';
-import { createKafka, kafkaReachable, parseBrokers } from '@herald/kafka';
+import { createKafka, kafkaReachable } from '@herald/kafka';
 import { databaseReachable, openDatabase } from '@herald/db';
 import { adminPart, createLogger, exitOnStartupError, serveServiceProcess } from '@herald/service-kit';
 import { createApp } from './app';
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const database = openDatabase(env.DATABASE_URL, { application_name: 'herald-scheduler' });
   const kafka = createKafka({
     clientId: 'herald-scheduler',
-    brokers: parseBrokers(env.KAFKA_BROKERS),
+    ...env.KAFKA_CONNECTION,
     log: (level, message, extra) => logger[level](extra, message),
   });
   const admin = kafka.admin();

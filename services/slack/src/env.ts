@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { loadEnv } from '@herald/config';
+import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
 
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -14,7 +15,8 @@ export const EnvSchema = Type.Object({
     pattern: '^postgres(ql)?://',
     default: 'postgres://herald:herald@127.0.0.1:5432/herald',
   }),
-  KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:9092' }),
+  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
+  ...KafkaEnvSchema,
   SLACK_SIGNUPS_WEBHOOK_URL: Type.String({
     pattern: '^https?://',
     default: 'http://127.0.0.1:8026/services/T000/B000/signups',
@@ -30,9 +32,11 @@ export const EnvSchema = Type.Object({
   CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-slack' }),
 });
 
-export type Env = typeof EnvSchema.static;
+/** The environment as read, plus the Kafka connection it describes. */
+export type Env = typeof EnvSchema.static & { KAFKA_CONNECTION: KafkaConnection };
 
 /** Parses the slack service's environment; throws a ConfigError naming each bad variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> {
-  return loadEnv(EnvSchema, source);
+  const env = loadEnv(EnvSchema, source);
+  return Object.freeze({ ...env, KAFKA_CONNECTION: kafkaConnection(env) });
 }

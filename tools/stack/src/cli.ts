@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Component } from './component.ts';
+import { scramBrokerEnvironment } from './components/kafka.ts';
 import { adminToken, endpoints, serviceEnvironment } from './endpoints.ts';
 import { StackError } from './errors.ts';
 import { ROOT } from './paths.ts';
@@ -145,6 +146,8 @@ async function test(jestArgs: readonly string[]): Promise<number> {
     MAILPIT_URL: endpoints.mailpitUrl,
     JAEGER_URL: endpoints.jaegerUrl,
     SLACK_SINK_URL: endpoints.slackSinkUrl,
+    // The SCRAM broker is started by the one test that uses it (`up kafka-sasl`).
+    ...scramBrokerEnvironment(),
   };
   const jest = path.join(ROOT, 'node_modules/jest/bin/jest.js');
   if (jestArgs.length > 0) return runInherit(process.execPath, [jest, ...jestArgs], env);

@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { HOME } from './paths.ts';
+import { keptSecret } from './secrets.ts';
 
 /**
  * Where the native stack listens. The services get these through their environment (see each
@@ -23,17 +22,11 @@ export const endpoints = Object.freeze({
 });
 
 /**
- * The admin token of this checkout's stack: made once (32 random bytes, hex) and kept in
- * `.herald/admin-token`, readable by its owner only, so that it stays the same across restarts.
- * The api refuses to start without a strong one; only the stack, for development, makes one.
+ * The admin token of this checkout's stack: made once and kept in `.herald/admin-token`. The api
+ * refuses to start without a strong one; only the stack, for development, makes one.
  */
 export function adminToken(): string {
-  const file = path.join(HOME, 'admin-token');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  fs.mkdirSync(HOME, { recursive: true });
-  const token = crypto.randomBytes(32).toString('hex');
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  return keptSecret(path.join(HOME, 'admin-token'));
 }
 
 /** The environment every Herald service gets from the native stack. */

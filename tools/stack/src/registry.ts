@@ -2,7 +2,7 @@ import { StackError } from './errors.ts';
 import type { Component } from './component.ts';
 import { endpoints } from './endpoints.ts';
 import { jaegerComponent } from './components/jaeger.ts';
-import { kafkaComponent } from './components/kafka.ts';
+import { kafkaComponent, SCRAM_BROKER } from './components/kafka.ts';
 import { mailpitComponent } from './components/mailpit.ts';
 import { nodeServiceComponent } from './components/node-service.ts';
 import { postgresComponent } from './components/postgres.ts';
@@ -41,6 +41,7 @@ export const components: readonly Component[] = [
   ),
   redisComponent(),
   temporalComponent(),
+  kafkaComponent(SCRAM_BROKER),
 ];
 
 export const infrastructure = components.filter((c) => c.kind === 'infrastructure');

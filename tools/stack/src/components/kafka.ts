@@ -2,15 +2,63 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
-import { processComponent, type Component } from '../component.ts';
+import { processComponent, type Component, type Kind } from '../component.ts';
 import { StackError } from '../errors.ts';
 import { dirs } from '../paths.ts';
 import { requireCommand, requireJava } from '../prereq.ts';
 import { run } from '../proc.ts';
+import { keptSecret } from '../secrets.ts';
 
 const POM = path.join(dirs.infra, 'kafka/pom.xml');
 const LOG4J = path.join(dirs.infra, 'kafka/log4j2.yaml');
-const DATA = path.join(dirs.data, 'kafka');
+
+/** What tells the stack's brokers apart; each is a single-node cluster with its own data. */
+export interface Broker {
+  name: string;
+  kind: Kind;
+  /** The clients' listener; the controller listens on the next port. */
+  port: number;
+  /** The JVM's largest heap. */
+  maxHeap: string;
+  /** Clients must log in with SCRAM-SHA-256 or -512 as this user (SASL_PLAINTEXT). */
+  scramUser?: string;
+}
+
+/** The broker every service, test and bench uses. */
+export const PLAINTEXT_BROKER: Broker = { name: 'kafka', kind: 'infrastructure', port: 9092, maxHeap: '1g' };
+
+/**
+ * A second broker that refuses clients without SCRAM credentials: the tests of the
+ * KAFKA_SASL_* settings use it. Started only when named (`up kafka-sasl`).
+ */
+export const SCRAM_BROKER: Broker = { name: 'kafka-sasl', kind: 'extra', port: 9192, maxHeap: '512m', scramUser: 'herald' };
+
+const dataDir = (broker: Broker): string => path.join(dirs.data, broker.name);
+
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+interface ScramCredentials {
+  username: string;
+  password: string;
+}
+
+/** The password of the broker's SCRAM user: made with its storage and kept beside it. */
+function scramPassword(broker: Broker): string {
+  return keptSecret(path.join(dataDir(broker), 'scram-password'));
+}
+
+function scramCredentials(broker: Broker): ScramCredentials | undefined {
+  return broker.scramUser ? { username: broker.scramUser, password: scramPassword(broker) } : undefined;
+}
+
+/** What the tests need to reach the SCRAM broker: its address, user and password. */
+export function scramBrokerEnvironment(): NodeJS.ProcessEnv {
+  return {
+    SASL_KAFKA_BROKERS: `127.0.0.1:${SCRAM_BROKER.port}`,
+    SASL_KAFKA_USERNAME: SCRAM_BROKER.scramUser,
+    SASL_KAFKA_PASSWORD: scramPassword(SCRAM_BROKER),
+  };
+}
 
 function kafkaVersion(): string {
   const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(POM, 'utf8'));
@@ -48,18 +96,22 @@ async function resolveJars(): Promise<void> {
   fs.renameSync(staging, libs);
 }
 
-function serverProperties(): string {
+function serverProperties(broker: Broker): string {
+  const controller = `127.0.0.1:${broker.port + 1}`;
+  const scram = scramCredentials(broker);
+  const listener = scram ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
   return [
-    '# Written by the Herald stack tool: a single-node KRaft broker and controller.',
+    `# Written by the Herald stack tool: a single-node KRaft broker and controller (${broker.name}).`,
     'process.roles=broker,controller',
     'node.id=1',
-    'controller.quorum.voters=1@127.0.0.1:9093',
-    'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093',
-    'advertised.listeners=PLAINTEXT://127.0.0.1:9092',
+    `controller.quorum.voters=1@${controller}`,
+    `listeners=${listener}://127.0.0.1:${broker.port},CONTROLLER://${controller}`,
+    `advertised.listeners=${listener}://127.0.0.1:${broker.port}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${path.join(DATA, 'logs')}`,
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${listener}:${listener}`,
+    `inter.broker.listener.name=${listener}`,
+    ...(scram ? scramProperties(scram) : []),
+    `log.dirs=${path.join(dataDir(broker), 'logs')}`,
     'num.partitions=3',
     'default.replication.factor=1',
     'min.insync.replicas=1',
@@ -76,12 +128,31 @@ function serverProperties(): string {
   ].join('\n');
 }
 
-/** Formats the KRaft storage once (a new cluster id), and rewrites server.properties each start. */
-function prepareStorage(java: string): string {
-  fs.mkdirSync(DATA, { recursive: true });
-  const properties = path.join(DATA, 'server.properties');
-  fs.writeFileSync(properties, serverProperties());
-  if (!fs.existsSync(path.join(DATA, 'logs', 'meta.properties'))) {
+/**
+ * SCRAM on the clients' listener, the broker logging in to itself as the same user (Kafka wants a
+ * login module for each mechanism it enables). The controller listener stays PLAINTEXT on
+ * 127.0.0.1: a KRaft controller cannot check SCRAM, whose credentials live in the very metadata it
+ * serves.
+ */
+function scramProperties({ username, password }: ScramCredentials): string[] {
+  const login = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`;
+  return [
+    `sasl.enabled.mechanisms=${SCRAM_MECHANISMS.join(',')}`,
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256',
+    ...SCRAM_MECHANISMS.map((mechanism) => `listener.name.sasl_plaintext.${mechanism.toLowerCase()}.sasl.jaas.config=${login}`),
+  ];
+}
+
+/**
+ * Formats the KRaft storage once (a new cluster id, and the SCRAM user in its first metadata), and
+ * rewrites server.properties each start, readable by its owner only: it may hold the password.
+ */
+function prepareStorage(java: string, broker: Broker): string {
+  const data = dataDir(broker);
+  fs.mkdirSync(data, { recursive: true });
+  const properties = path.join(data, 'server.properties');
+  fs.writeFileSync(properties, serverProperties(broker), { mode: 0o600 });
+  if (!fs.existsSync(path.join(data, 'logs', 'meta.properties'))) {
     const clusterId = randomBytes(16).toString('base64url');
     run('kafka storage format', java, [
       '-cp',
@@ -92,6 +163,7 @@ function prepareStorage(java: string): string {
       '--ignore-formatted',
       // One argument with '=': a base64url id may start with '-', which would read as an option.
       `--cluster-id=${clusterId}`,
+      ...addScramArguments(broker),
       '-c',
       properties,
     ], { quiet: true });
@@ -99,14 +171,23 @@ function prepareStorage(java: string): string {
   return properties;
 }
 
+/** The storage format's `--add-scram` arguments: the broker's user, for both SCRAM mechanisms. */
+function addScramArguments(broker: Broker): string[] {
+  const scram = scramCredentials(broker);
+  if (!scram) return [];
+  return SCRAM_MECHANISMS.flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${scram.username},password=${scram.password}]`]);
+}
+
 /**
  * Ready means a consumer group can be coordinated, not only that the port is open: right after
  * start the group coordinator is still loading and kafkajs consumers would crash on join.
  */
-async function kafkaReady(): Promise<boolean> {
+async function kafkaReady(broker: Broker): Promise<boolean> {
+  const scram = scramCredentials(broker);
   const kafka = new kafkajs.Kafka({
     clientId: 'herald-stack',
-    brokers: ['127.0.0.1:9092'],
+    brokers: [`127.0.0.1:${broker.port}`],
+    ...(scram ? { sasl: { mechanism: 'scram-sha-256' as const, ...scram } } : {}),
     connectionTimeout: 1000,
     requestTimeout: 3000,
     retry: { retries: 0 },
@@ -125,13 +206,16 @@ async function kafkaReady(): Promise<boolean> {
   }
 }
 
-export function kafkaComponent(): Component {
+export function kafkaComponent(broker: Broker = PLAINTEXT_BROKER): Component {
   let java = 'java';
+  const bootstrap = `127.0.0.1:${broker.port}`;
   return processComponent({
-    name: 'kafka',
-    kind: 'infrastructure',
-    ports: [9092, 9093],
-    urls: { 'Kafka (bootstrap)': '127.0.0.1:9092' },
+    name: broker.name,
+    kind: broker.kind,
+    ports: [broker.port, broker.port + 1],
+    urls: broker.scramUser
+      ? { 'Kafka (SASL/SCRAM)': `${bootstrap}, user ${broker.scramUser}, password in ${path.relative(process.cwd(), dataDir(broker))}/scram-password` }
+      : { 'Kafka (bootstrap)': bootstrap },
     readyTimeoutMs: 120_000,
     check() {
       java = requireJava(17);
@@ -143,12 +227,12 @@ export function kafkaComponent(): Component {
       await resolveJars();
     },
     launch() {
-      const properties = prepareStorage(java);
+      const properties = prepareStorage(java, broker);
       return {
         command: java,
         args: [
           '-Xms256m',
-          '-Xmx1g',
+          `-Xmx${broker.maxHeap}`,
           '-XX:+UseG1GC',
           '-XX:MaxGCPauseMillis=20',
           '-Djava.awt.headless=true',
@@ -160,6 +244,6 @@ export function kafkaComponent(): Component {
         ],
       };
     },
-    ready: kafkaReady,
+    ready: () => kafkaReady(broker),
   });
 }
