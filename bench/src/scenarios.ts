@@ -52,7 +52,7 @@ export async function runRateStep(
   sinks: Sinks,
   options: { rate: number; durationMs: number; prefix: string; followUpDelayMs: number; settleMs: number },
 ): Promise<RateStep> {
-  const sent = await driveSignups({ apiUrl: system.apiUrl, rate: options.rate, durationMs: options.durationMs, prefix: options.prefix, firstNumber: 0 });
+  const sent = await driveSignups({ apiUrl: system.apiUrl, headers: system.signupHeaders(), rate: options.rate, durationMs: options.durationMs, prefix: options.prefix, firstNumber: 0 });
   const accepted = sent.filter((s) => s.status === 201);
   const complete = (): boolean =>
     accepted.every((s) => {
@@ -110,7 +110,7 @@ export interface RetryAccuracy {
 
 /** Signups whose Slack message fails twice with 503 before it is accepted. */
 export async function runRetryAccuracy(system: SystemUnderTest, sinks: Sinks, prefix: string, count: number): Promise<RetryAccuracy> {
-  const sent = await driveSignups({ apiUrl: system.apiUrl, rate: 10, durationMs: (count / 10) * 1000, prefix, firstNumber: 0 });
+  const sent = await driveSignups({ apiUrl: system.apiUrl, headers: system.signupHeaders(), rate: 10, durationMs: (count / 10) * 1000, prefix, firstNumber: 0 });
   const accepted = sent.filter((s) => s.status === 201);
   await waitFor(() => accepted.every((s) => sinks.slack.arrivals.get(addressOf(s))?.delivered !== undefined), 30_000);
   const expected = [1000, 2000];

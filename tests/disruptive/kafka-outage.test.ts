@@ -29,7 +29,7 @@ afterAll(async () => {
   const started = Date.now();
   const response = await fetch(`${api.url}/api/v1/users`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${api.env.ADMIN_TOKEN ?? ''}` },
     body: JSON.stringify({ email: `outage-${id}@example.com`, username: `outage${id}`, full_name: 'Kafka Down' }),
   });
   expect(response.status).toBe(201);

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { emailsTo, infrastructure, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
 
 // End to end, as the Temporal tutorial's workflow: POST /api/v1/users → welcome email and Slack
@@ -9,6 +12,9 @@ const slackPath = `/services/T000/B000/${run}`;
 const alertsPath = `/services/T000/B000/${run}-alerts`;
 const adminEmail = `${run}-admin@example.com`;
 const adminToken = randomBytes(32).toString('hex');
+const asAdmin = { authorization: `Bearer ${adminToken}` };
+/** The key a product's backend would hold: it may only sign users up. Made with `npm run keys`. */
+let signupKey: string;
 let api: RunningService;
 let services: RunningService[] = [];
 
@@ -25,7 +31,7 @@ async function signUp(fullName: string): Promise<{ id: string; email: string; us
   const body = { email: `${run}-${id}@example.com`, username: `f${id}`, full_name: fullName };
   const response = await fetch(`${api.url}/api/v1/users`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${signupKey}` },
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(201);
@@ -34,12 +40,22 @@ async function signUp(fullName: string): Promise<{ id: string; email: string; us
 }
 
 async function timeline(userId: string): Promise<TimelineEntry[]> {
-  const response = await fetch(`${api.url}/api/v1/users/${userId}/notifications`);
+  const response = await fetch(`${api.url}/api/v1/users/${userId}/notifications`, { headers: asAdmin });
   expect(response.status).toBe(200);
   return ((await response.json()) as { notifications: TimelineEntry[] }).notifications;
 }
 
+/** Runs `npm run keys -- <args>` (the built CLI) against the test database; its JSON answer. */
+async function keysCli(...args: string[]): Promise<Record<string, unknown>> {
+  const cli = path.resolve(__dirname, '../../services/api/dist/api-keys.cli.js');
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], {
+    env: { ...process.env, DATABASE_URL: infrastructure().databaseUrl },
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 beforeAll(async () => {
+  signupKey = String((await keysCli('create', '--name', run, '--scope', 'signup')).key);
   api = await startService('api', { ADMIN_TOKEN: adminToken });
   services = await Promise.all([
     startService('email', { ADMIN_EMAIL: adminEmail }),
@@ -99,7 +115,7 @@ it('deleting a user before the follow-up is due means no follow-up', async () =>
     timeoutMs: 30_000,
     description: 'the follow-up to be scheduled',
   });
-  const response = await fetch(`${api.url}/api/v1/users/${user.id}`, { method: 'DELETE' });
+  const response = await fetch(`${api.url}/api/v1/users/${user.id}`, { method: 'DELETE', headers: asAdmin });
   expect(response.status).toBe(204);
   await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'cancelled'), {
     timeoutMs: 30_000,
@@ -158,4 +174,19 @@ it('a scheduler stopped before the follow-up is due and started after sends it e
     'How are you finding our platform?',
     'Welcome Katherine Johnson!',
   ]);
+});
+
+it('a key revoked with `npm run keys -- revoke` is refused within API_KEY_CACHE_MS', async () => {
+  const id = /^hk_([0-9a-f]{16})_/.exec(signupKey)?.[1] ?? '';
+  expect(await keysCli('revoke', id)).toEqual({ id, revoked: true });
+  const listed = (await keysCli('list')) as unknown as { id: string; revokedAt: string | null }[];
+  expect(listed.find((k) => k.id === id)?.revokedAt).toEqual(expect.any(String));
+  const status = () =>
+    fetch(`${api.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${signupKey}` },
+      // A body the api refuses (400) while the key is still trusted, so that nothing is written.
+      body: '{}',
+    }).then((response) => response.status);
+  await waitFor(async () => (await status()) === 401, { timeoutMs: 3000, intervalMs: 200, description: 'the revoked key to be refused' });
 });

@@ -129,6 +129,7 @@ export async function runFault(c: FaultCase, ctx: FaultContext, options: FaultRu
   const before = ctx.system.liveness();
   const load = driveSignups({
     apiUrl: ctx.system.apiUrl,
+    headers: ctx.system.signupHeaders(),
     rate: options.rate,
     durationMs: (options.signups / options.rate) * 1000,
     prefix,

@@ -32,6 +32,8 @@ export async function driveSignups(options: {
   /** Address prefix; addresses are `<prefix>-<n>@bench.test`. */
   prefix: string;
   firstNumber: number;
+  /** Sent with every signup besides the content type: the system's credential. */
+  headers?: Record<string, string>;
   connections?: number;
 }): Promise<SentSignup[]> {
   const pool = new Pool(options.apiUrl, {
@@ -49,7 +51,7 @@ export async function driveSignups(options: {
     const body = signupBody(options.prefix, options.firstNumber + index);
     pending.push(
       pool
-        .request({ method: 'POST', path: '/api/v1/users', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        .request({ method: 'POST', path: '/api/v1/users', headers: { 'content-type': 'application/json', ...options.headers }, body: JSON.stringify(body) })
         .then(
           async (response) => {
             await response.body.dump();

@@ -12,6 +12,10 @@ const API_PORT = 3200;
 export class BullmqSystem implements SystemUnderTest {
   readonly name = 'bullmq' as const;
   readonly apiUrl = `http://127.0.0.1:${API_PORT}`;
+  /** Its api, as the tutorial's, takes signups without a credential. */
+  signupHeaders(): Record<string, string> {
+    return {};
+  }
   private readonly procs: BenchProcess[] = [];
   private readonly peerEnv: NodeJS.ProcessEnv;
   private readonly queues: { email: Queue<SignupJob>; drain: Queue };

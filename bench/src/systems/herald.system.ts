@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { FollowUpRequested, newEvent } from '@herald/contracts';
 import { nowMs, sleep } from '../clock.ts';
@@ -22,6 +24,8 @@ export class HeraldSystem implements SystemUnderTest {
   private readonly env: SystemEnvironment;
   /** The api refuses to start without a strong admin token: one of its own for each run. */
   private readonly adminToken = randomBytes(32).toString('hex');
+  /** The signup key the load carries, as a product's backend would; made at start. */
+  private signupKey = '';
 
   constructor(env: SystemEnvironment) {
     this.env = env;
@@ -38,6 +42,8 @@ export class HeraldSystem implements SystemUnderTest {
       LOG_LEVEL: 'warn',
       DATABASE_URL: this.env.databaseUrl,
       ADMIN_TOKEN: this.adminToken,
+      // The load is one key's: its budget must not be what the bench measures.
+      SIGNUP_RATE_LIMIT_PER_KEY: '100000000',
       KAFKA_BROKERS: this.env.kafkaBrokers,
       SMTP_URL: this.env.smtpUrl,
       SLACK_SIGNUPS_WEBHOOK_URL: this.env.slackWebhookUrl,
@@ -55,7 +61,21 @@ export class HeraldSystem implements SystemUnderTest {
   }
 
   async start(): Promise<void> {
+    this.signupKey = await this.createSignupKey();
     for (const service of SERVICES) await this.startService(service);
+  }
+
+  signupHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.signupKey}` };
+  }
+
+  /** A key of the signup scope, made with the api's own CLI (`npm run keys`). */
+  private async createSignupKey(): Promise<string> {
+    const cli = path.join(this.env.root, 'services/api/dist/api-keys.cli.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'create', '--name', `bench-${this.env.runId}`, '--scope', 'signup'], {
+      env: { ...process.env, DATABASE_URL: this.env.databaseUrl },
+    });
+    return String((JSON.parse(stdout) as { key: string }).key);
   }
 
   /** Sends `signal` to a service's process group and waits for it to exit. */

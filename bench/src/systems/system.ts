@@ -37,6 +37,8 @@ export interface SystemUnderTest {
   readonly name: SystemName;
   /** Where POST /api/v1/users is. */
   readonly apiUrl: string;
+  /** Headers a signup carries: the credential its api asks for, if any. Known once started. */
+  signupHeaders(): Record<string, string>;
   start(): Promise<void>;
   /** The system's own processes, for CPU and memory. */
   processes(): BenchProcess[];

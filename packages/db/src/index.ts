@@ -13,4 +13,5 @@ export {
   recurringJobs,
   notificationTimeline,
   deadLetterRedrives,
+  apiKeys,
 } from './schema';

@@ -134,6 +134,20 @@ export const scheduledMessages = pgTable(
   ],
 );
 
+/**
+ * Credentials of the api's callers. A key is `hk_<id>_<secret>`: the id finds the row, and only
+ * the secret's sha256 is kept, compared in constant time. Scopes: `signup` (what a product's
+ * backend holds) and `admin` (everything). A revoked key stays, so that its id is never reused.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  scopes: text('scopes').array().notNull(),
+  secretSha256: text('secret_sha256').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+});
+
 /** Recurring jobs run on a cron expression by whichever scheduler replica claims them first. */
 export const recurringJobs = pgTable('recurring_jobs', {
   name: text('name').primaryKey(),

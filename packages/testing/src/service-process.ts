@@ -21,6 +21,8 @@ export interface RunningService {
   url: string;
   port: number;
   child: ChildProcess;
+  /** The environment it runs with (ADMIN_TOKEN among it, for the api). */
+  env: NodeJS.ProcessEnv;
   /** Everything it printed so far. */
   output(): string;
   /** Resolves with the exit code once the process has exited. */
@@ -40,23 +42,24 @@ export async function startService(
 ): Promise<RunningService> {
   const infra = infrastructure();
   const port = await freePort();
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    DATABASE_URL: infra.databaseUrl,
+    SMTP_URL: infra.smtpUrl,
+    OTEL_EXPORTER_OTLP_ENDPOINT: infra.otlpUrl,
+    // A consumer group of its own that starts at the end: a test's service neither competes
+    // with the stack's services nor replays what other tests published.
+    CONSUMER_GROUP: uniqueName(`test-${name}`),
+    CONSUMER_START: 'latest',
+    ...env,
+  };
   const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'services', name, 'dist/main.js')], {
     cwd: path.join(ROOT, 'services', name),
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      DATABASE_URL: infra.databaseUrl,
-      SMTP_URL: infra.smtpUrl,
-      OTEL_EXPORTER_OTLP_ENDPOINT: infra.otlpUrl,
-      // A consumer group of its own that starts at the end: a test's service neither competes
-      // with the stack's services nor replays what other tests published.
-      CONSUMER_GROUP: uniqueName(`test-${name}`),
-      CONSUMER_START: 'latest',
-      ...env,
-    },
+    env: serviceEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -68,6 +71,7 @@ export async function startService(
     url,
     port,
     child,
+    env: serviceEnv,
     output: () => output,
     exited,
     async stop(signal = 'SIGTERM') {

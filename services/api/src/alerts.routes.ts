@@ -3,8 +3,7 @@ import { CloneType, Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AlertRaised, AlertRaisedData, newEvent } from '@herald/contracts';
 import type { Database } from '@herald/db';
-import { requireAdmin } from './admin-auth';
-import { errorResponses } from './http.schemas';
+import { errorResponses, NEEDS_CREDENTIAL } from './http.schemas';
 import { IdempotencyHeaders, withIdempotency } from './idempotency';
 import { appendToOutbox } from './outbox.repository';
 import { PATTERN_MESSAGE } from './validation';
@@ -34,20 +33,19 @@ type AlertResponse = Static<typeof AlertResponse>;
 export interface AlertsRoutesOptions {
   db: Database;
   now: () => Date;
-  adminToken: string;
 }
 
 /** `POST /api/v1/alerts` (admin): raises an alert that email and Slack deliver in parallel. */
-export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (app, { db, now, adminToken }) => {
+export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (app, { db, now }) => {
   app.post(
     '/api/v1/alerts',
     {
-      onRequest: requireAdmin(adminToken),
+      config: { access: 'admin' },
       schema: {
         summary: 'Raise an alert',
-        description: 'Emits AlertRaised through the outbox; email and Slack deliver it. Needs the admin token.',
+        description: 'Emits AlertRaised through the outbox; email and Slack deliver it. Needs the admin scope.',
         tags: ['alerts'],
-        security: [{ adminToken: [] }],
+        security: NEEDS_CREDENTIAL,
         headers: IdempotencyHeaders,
         body: RaiseAlertBody,
         response: {
@@ -56,6 +54,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = asyn
             'validation_failed',
             'invalid_json',
             'unauthorized',
+            'forbidden',
             'payload_too_large',
             'unsupported_media_type',
             'idempotency_key_reused',

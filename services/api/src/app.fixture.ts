@@ -4,14 +4,20 @@ import { openDatabase, type DatabaseHandle } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
 import { infrastructure } from '@herald/testing';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type App } from './app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+
+/** The header of a request made with the admin credential. */
+export const AS_ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /** An app on the real database; its Kafka admin is never connected (only /readyz would use it). */
 export async function testApp(database: DatabaseHandle = openDatabase(infrastructure().databaseUrl)): Promise<{
   app: App;
   database: DatabaseHandle;
+  /** app.inject with the admin credential, unless the request sets its own authorization. */
+  asAdmin(request: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }> {
   const kafkaAdmin = createKafka({ clientId: 'api-test', brokers: infrastructure().kafkaBrokers }).admin();
@@ -19,6 +25,7 @@ export async function testApp(database: DatabaseHandle = openDatabase(infrastruc
   return {
     app,
     database,
+    asAdmin: (request) => app.inject({ ...request, headers: { ...AS_ADMIN, ...request.headers } }),
     close: async () => {
       await app.close();
       await database.close();

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,13 +11,15 @@ import { readiness } from '@herald/service-kit';
 import { databaseReachable, type DatabaseHandle } from '@herald/db';
 import { kafkaReachable } from '@herald/kafka';
 import { annotateActiveSpan } from '@herald/telemetry';
+import { accessControl } from './access';
 import { alertsRoutes } from './alerts.routes';
+import { ApiKeyStore } from './api-keys';
 import { deadLettersRoutes } from './dead-letters.routes';
-import { registerErrorHandling } from './errors';
+import { ApiError, registerErrorHandling } from './errors';
 import { healthRoutes } from './health.routes';
 import { httpDuration, httpRequests } from './metrics';
 import { timelineRoutes } from './timeline.routes';
-import { usersRoutes } from './users.routes';
+import { usersRoutes, type SignupRateLimits } from './users.routes';
 import { validatorCompiler } from './validation';
 
 /** What the api is built from; main.ts wires the real ones, tests may pass their own. */
@@ -24,8 +27,14 @@ export interface AppDependencies {
   logger: Logger;
   database: DatabaseHandle;
   kafkaAdmin: Admin;
-  /** Bearer token of the admin endpoints. */
+  /** ADMIN_TOKEN: a credential with the admin scope. */
   adminToken: string;
+  /** The api keys; by default those in `database`, each cached for a second once found. */
+  keys?: ApiKeyStore;
+  /** Signup without a credential, for a public form (SIGNUP_OPEN); false when not given. */
+  signupOpen?: boolean;
+  /** Signups a minute per key and, for an open signup, per address; 6000 and 10 when not given. */
+  signupRateLimits?: SignupRateLimits;
   /** Unpublished outbox rows, shown on /readyz (the relay's backlog). */
   outboxBacklog?: () => Promise<number>;
   /** Whether the timeline projector has joined its group; part of /readyz when given. */
@@ -58,6 +67,21 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // Bodies are JSON only: without this fastify would take text/plain and answer 400, not 415.
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
+  // Every route is admin-only unless it says otherwise (access.ts); the docs are public.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' };
+  });
+  app.addHook(
+    'onRequest',
+    accessControl({ adminToken: deps.adminToken, keys: deps.keys ?? new ApiKeyStore(db), signupOpen: deps.signupOpen ?? false }),
+  );
+  // Only routes that ask for it (signup), after the credential is known and before the body is read.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preParsing',
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('too_many_requests', `Too many requests: at most ${context.max} a minute. Try again after Retry-After seconds.`),
+  });
   // The HTTP server span is named after the route, not only the method.
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
@@ -81,7 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
         { name: 'dead-letters', description: 'Dead letters of every consumer group: inspect, redrive, purge (admin).' },
       ],
       components: {
-        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (`npm run keys`) or ADMIN_TOKEN.' } },
       },
     },
   });
@@ -96,11 +120,11 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       ]),
     ...(deps.outboxBacklog ? { outboxBacklog: deps.outboxBacklog } : {}),
   });
-  await app.register(usersRoutes, { db, now });
-  await app.register(alertsRoutes, { db, now, adminToken: deps.adminToken });
+  await app.register(usersRoutes, { db, now, rateLimits: deps.signupRateLimits ?? { perKey: 6000, perAddress: 10 } });
+  await app.register(alertsRoutes, { db, now });
   await app.register(timelineRoutes, { db });
   if (deps.deadLetters) {
-    await app.register(deadLettersRoutes, { deadLetters: deps.deadLetters, adminToken: deps.adminToken });
+    await app.register(deadLettersRoutes, { deadLetters: deps.deadLetters });
   }
   return app;
 }

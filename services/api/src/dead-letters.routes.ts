@@ -1,12 +1,10 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DeadLetterNotFoundError, type DeadLetters } from '@herald/consumer';
-import { requireAdmin } from './admin-auth';
 import { ApiError } from './errors';
-import { errorResponses } from './http.schemas';
+import { errorResponses, NEEDS_CREDENTIAL } from './http.schemas';
 
 export interface DeadLettersRoutesOptions {
   deadLetters: DeadLetters;
-  adminToken: string;
 }
 
 const DlqParams = Type.Object({ dlq: Type.String({ minLength: 5, maxLength: 249, pattern: '^[A-Za-z0-9._-]+\\.dlq$' }) });
@@ -33,16 +31,16 @@ async function found<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Dead-letter operations for operators (admin token): list the dead-letter topics, list and
+ * Dead-letter operations for operators (admin scope): list the dead-letter topics, list and
  * inspect letters, redrive some or all once the cause is fixed, purge. The same as `npm run dlq`.
  */
-export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptions> = async (app, { deadLetters, adminToken }) => {
-  const common = { onRequest: requireAdmin(adminToken) };
-  const docs = { tags: ['dead-letters'], security: [{ adminToken: [] }] };
+export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptions> = async (app, { deadLetters }) => {
+  const common = { config: { access: 'admin' as const } };
+  const docs = { tags: ['dead-letters'], security: NEEDS_CREDENTIAL };
 
   app.get('/api/v1/dead-letters', {
     ...common,
-    schema: { ...docs, summary: 'List dead-letter topics', response: errorResponses('unauthorized') },
+    schema: { ...docs, summary: 'List dead-letter topics', response: errorResponses('unauthorized', 'forbidden') },
   }, async () => ({ topics: await deadLetters.topics() }));
 
   app.get('/api/v1/dead-letters/:dlq', {
@@ -52,7 +50,7 @@ export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptio
       summary: 'List the letters of a dead-letter topic',
       params: DlqParams,
       querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'at most this many; 100 when not given' })) }),
-      response: errorResponses('validation_failed', 'unauthorized', 'not_found'),
+      response: errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found'),
     },
   }, async (request) => ({ letters: await found(() => deadLetters.list(request.params.dlq, request.query.limit ?? 100)) }));
 
@@ -62,7 +60,7 @@ export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptio
       ...docs,
       summary: 'Inspect one dead letter: original message, error, attempts, origin',
       params: LetterParams,
-      response: errorResponses('validation_failed', 'unauthorized', 'not_found'),
+      response: errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found'),
     },
   }, async (request) => {
     const [partition, offset] = request.params.id.split(':') as [string, string];
@@ -76,7 +74,7 @@ export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptio
       summary: 'Redrive letters (ids, or all not redriven yet) back to their consumer group',
       params: DlqParams,
       body: RedriveBody,
-      response: errorResponses('validation_failed', 'invalid_json', 'unauthorized', 'not_found', 'unsupported_media_type'),
+      response: errorResponses('validation_failed', 'invalid_json', 'unauthorized', 'forbidden', 'not_found', 'unsupported_media_type'),
     },
   }, async (request) => {
     const { ids, all } = request.body;
@@ -94,7 +92,7 @@ export const deadLettersRoutes: FastifyPluginAsyncTypebox<DeadLettersRoutesOptio
       ...docs,
       summary: 'Purge a dead-letter topic',
       params: DlqParams,
-      response: errorResponses('validation_failed', 'unauthorized', 'not_found'),
+      response: errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found'),
     },
   }, async (request) => ({ purged: await found(() => deadLetters.purge(request.params.dlq)) }));
 };

@@ -28,6 +28,14 @@ export const EnvSchema = Type.Object({
   ...KafkaEnvSchema,
   /** Bearer token of the admin endpoints (alerts, dead letters): required, never defaulted. */
   ADMIN_TOKEN: Type.String({ default: '' }),
+  /** Signup (POST /api/v1/users) without a credential, for a public form; rate-limited per address. */
+  SIGNUP_OPEN: Type.Boolean({ default: false }),
+  /** Signups a minute one API key (or the admin token) may make; more get 429 with Retry-After. */
+  SIGNUP_RATE_LIMIT_PER_KEY: Type.Integer({ minimum: 1, default: 6000 }),
+  /** Signups a minute one client address may make when SIGNUP_OPEN is on. */
+  SIGNUP_RATE_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
+  /** How long a verified API key is trusted without asking the database: a revocation takes this long. */
+  API_KEY_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
   /** Outbox rows the relay claims and publishes per round. */
   OUTBOX_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /**

@@ -10,8 +10,8 @@ export interface HealthRoutesOptions {
 
 /** `/healthz`: the process is alive. `/readyz`: Postgres and Kafka answer. `/metrics`: Prometheus. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: 'api' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok', service: 'api' }));
+  app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     const report = await options.readiness();
     // Asked only of a database that just answered, so a dead one does not slow the probe down.
     const backlog =
@@ -20,7 +20,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
       .code(report.status === 'ok' ? 200 : 503)
       .send({ ...report, service: 'api', ...(backlog === undefined ? {} : { outbox: { backlog } }) });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     const { contentType, body } = await scrape();
     return reply.type(contentType).send(body);
   });

@@ -29,6 +29,9 @@ export function errorResponses(...codes: ErrorCode[]): Record<number, TSchema> {
   return responses;
 }
 
+/** The OpenAPI security requirement of a route that needs a credential (see access.ts). */
+export const NEEDS_CREDENTIAL = [{ apiKey: [] }];
+
 /** The `:id` path parameter of a user. */
 export const UserIdParams = Type.Object({
   id: Type.String({ format: 'uuid', description: 'The user id.' }),

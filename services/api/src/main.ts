@@ -3,6 +3,7 @@ import { DeadLetters } from '@herald/consumer';
 import { createKafka } from '@herald/kafka';
 import { openDatabase } from '@herald/db';
 import { createLogger, exitOnStartupError, onShutdown } from '@herald/service-kit';
+import { ApiKeyStore } from './api-keys';
 import { buildApp } from './app';
 import { readEnv } from './env';
 import { outboxBacklogGauge } from './metrics';
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
     database,
     kafkaAdmin,
     adminToken: env.ADMIN_TOKEN,
+    keys: new ApiKeyStore(database.db, env.API_KEY_CACHE_MS),
+    signupOpen: env.SIGNUP_OPEN,
+    signupRateLimits: { perKey: env.SIGNUP_RATE_LIMIT_PER_KEY, perAddress: env.SIGNUP_RATE_LIMIT_PER_ADDRESS },
     outboxBacklog: () => relay.backlog(),
     timelineJoined: () => projector.isJoined(),
     deadLetters: new DeadLetters(kafka, database),

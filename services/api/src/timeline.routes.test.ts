@@ -28,16 +28,16 @@ describe('GET /api/v1/users/:id/notifications', () => {
     });
 
   it('answers 404 for an unknown user and 400 for an id that is not a UUID', async () => {
-    const missing = await t.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}/notifications` });
+    const missing = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${randomUUID()}/notifications` });
     expect(missing.statusCode).toBe(404);
     expect(missing.json<ErrorResponseBody>().error).toBe('not_found');
-    const bad = await t.app.inject({ method: 'GET', url: '/api/v1/users/abc/notifications' });
+    const bad = await t.asAdmin({ method: 'GET', url: '/api/v1/users/abc/notifications' });
     expect(bad.statusCode).toBe(400);
   });
 
   it('lists a user’s notification steps in the order they happened, all fields included', async () => {
-    const user = (await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
-    const empty = await t.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
+    const user = (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
+    const empty = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
     expect(empty.json()).toEqual({ user_id: user.id, notifications: [] });
 
     const retrying = status(user.id, {
@@ -53,7 +53,7 @@ describe('GET /api/v1/users/:id/notifications', () => {
     // Recorded out of order: the timeline sorts by when each step happened.
     await recordTimeline(t.database.db, [sent, requested, retrying].map(statusRecord));
 
-    const response = await t.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
+    const response = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
     expect(response.statusCode).toBe(200);
     const body = response.json<TimelineBody>();
     expect(body.notifications.map((n) => n.status)).toEqual(['requested', 'retrying', 'sent']);
@@ -74,10 +74,10 @@ describe('GET /api/v1/users/:id/notifications', () => {
   });
 
   it('keeps the timeline of a deleted user', async () => {
-    const user = (await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
+    const user = (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
     await recordTimeline(t.database.db, [statusRecord(status(user.id, { channel: 'scheduler', notification: 'follow-up', status: 'cancelled' }))]);
-    await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${user.id}` });
-    const response = await t.app.inject({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
+    await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${user.id}` });
+    const response = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
     expect(response.statusCode).toBe(200);
     expect(response.json<TimelineBody>().notifications).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '@herald/db';
 import { ApiError } from './errors';
-import { errorResponses, UserIdParams } from './http.schemas';
+import { errorResponses, NEEDS_CREDENTIAL, UserIdParams } from './http.schemas';
 import { listTimeline, type TimelineEntry } from './timeline.repository';
 import { userExists } from './users.repository';
 
@@ -54,14 +54,16 @@ export const timelineRoutes: FastifyPluginAsyncTypebox<TimelineRoutesOptions> = 
   app.get(
     '/api/v1/users/:id/notifications',
     {
+      config: { access: 'admin' },
       schema: {
         summary: 'A user’s notification timeline',
         description:
           'Every attempt, retry, dead letter, schedule, cancellation and delivery, as the services reported them. ' +
           'Deleted users keep their timeline (it shows the cancelled follow-up).',
         tags: ['timeline'],
+        security: NEEDS_CREDENTIAL,
         params: UserIdParams,
-        response: { 200: TimelineResponse, ...errorResponses('validation_failed', 'not_found') },
+        response: { 200: TimelineResponse, ...errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found') },
       },
     },
     async (request) => {

@@ -14,7 +14,7 @@ describe('users', () => {
   afterAll(() => t.close());
 
   const signup = (body: unknown, headers: Record<string, string> = {}) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/users', payload: body as object, headers });
+    t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: body as object, headers });
   const outboxOf = (key: string) => t.database.db.select().from(outbox).where(eq(outbox.key, key)).orderBy(outbox.id);
 
   describe('POST /api/v1/users', () => {
@@ -57,7 +57,7 @@ describe('users', () => {
       const { id } = response.json<UserBody>();
       const [row] = await t.database.db.select().from(users).where(eq(users.id, id));
       expect(row?.fullName).toBe(fullName);
-      const fetched = await t.app.inject({ method: 'GET', url: `/api/v1/users/${id}` });
+      const fetched = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${id}` });
       expect(fetched.json<UserBody>().full_name).toBe(fullName);
     });
 
@@ -117,7 +117,7 @@ describe('users', () => {
       ['an empty JSON body', '', 'application/json'],
       ['a __proto__ key', '{"__proto__": {"admin": true}}', 'application/json'],
     ])('refuses %s with 400 invalid_json', async (_what, payload, contentType) => {
-      const response = await t.app.inject({
+      const response = await t.asAdmin({
         method: 'POST',
         url: '/api/v1/users',
         payload,
@@ -136,7 +136,7 @@ describe('users', () => {
     it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
       'refuses content-type %s with 415',
       async (contentType) => {
-        const response = await t.app.inject({
+        const response = await t.asAdmin({
           method: 'POST',
           url: '/api/v1/users',
           payload: JSON.stringify(newSignup()),
@@ -223,7 +223,7 @@ describe('users', () => {
       ['with a non-ASCII character', 'clé'],
       ['longer than 200 characters', 'k'.repeat(201)],
     ])('refuses a key %s with 400', async (_what, key) => {
-      const response = await t.app.inject({
+      const response = await t.asAdmin({
         method: 'POST',
         url: '/api/v1/users',
         payload: newSignup(),
@@ -237,33 +237,33 @@ describe('users', () => {
   describe('GET and DELETE /api/v1/users/:id', () => {
     it('reads a user', async () => {
       const created = (await signup(newSignup())).json<UserBody>();
-      const response = await t.app.inject({ method: 'GET', url: `/api/v1/users/${created.id}` });
+      const response = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${created.id}` });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual(created);
     });
 
     it('answers 400 naming id for an id that is not a UUID, 404 for an unknown one', async () => {
-      const bad = await t.app.inject({ method: 'GET', url: '/api/v1/users/42' });
+      const bad = await t.asAdmin({ method: 'GET', url: '/api/v1/users/42' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json<ErrorResponseBody>().errors).toEqual([{ field: 'id', message: 'must be a UUID' }]);
-      const missing = await t.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
+      const missing = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
       expect(missing.statusCode).toBe(404);
       expect(missing.json<ErrorResponseBody>().error).toBe('not_found');
-      const deleteBad = await t.app.inject({ method: 'DELETE', url: '/api/v1/users/nope' });
+      const deleteBad = await t.asAdmin({ method: 'DELETE', url: '/api/v1/users/nope' });
       expect(deleteBad.statusCode).toBe(400);
     });
 
     it('deletes a user with a UserDeleted outbox row; then it is gone', async () => {
       const created = (await signup(newSignup())).json<UserBody>();
-      const response = await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${created.id}` });
+      const response = await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.id}` });
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
       const rows = await outboxOf(created.id);
       expect(rows.map((r) => r.topic)).toEqual([UserCreated.name, UserDeleted.name]);
       const deleted = assertEvent(UserDeleted, rows[1]?.payload);
       expect(deleted.data.userId).toBe(created.id);
-      expect((await t.app.inject({ method: 'GET', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
-      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
+      expect((await t.asAdmin({ method: 'GET', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
+      expect((await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
       expect(await outboxOf(created.id)).toHaveLength(2);
     });
 
@@ -271,7 +271,7 @@ describe('users', () => {
       const first = newSignup();
       const created = (await signup(first)).json<UserBody>();
       expect((await signup(newSignup({ email: first.email.toUpperCase() }))).statusCode).toBe(409);
-      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(204);
+      expect((await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(204);
       const again = await signup(first);
       expect(again.statusCode).toBe(201);
       expect(again.json<UserBody>().id).not.toBe(created.id);
@@ -279,14 +279,14 @@ describe('users', () => {
     });
 
     it('answers 404 for deleting an unknown user', async () => {
-      const response = await t.app.inject({ method: 'DELETE', url: `/api/v1/users/${randomUUID()}` });
+      const response = await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${randomUUID()}` });
       expect(response.statusCode).toBe(404);
     });
   });
 
   describe('errors and docs', () => {
     it('answers unknown routes with a JSON 404', async () => {
-      const response = await t.app.inject({ method: 'GET', url: '/api/v1/nope?x=1' });
+      const response = await t.asAdmin({ method: 'GET', url: '/api/v1/nope?x=1' });
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ error: 'not_found', message: 'No route GET /api/v1/nope.' });
     });
@@ -297,7 +297,7 @@ describe('users', () => {
       url.pathname = '/herald_no_such_database';
       const broken = await testApp(openDatabase(url.toString(), { connectionTimeoutMillis: 500 }));
       try {
-        const response = await broken.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
+        const response = await broken.asAdmin({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
         expect(response.statusCode).toBe(500);
         expect(response.json()).toEqual({
           error: 'internal_error',
@@ -314,7 +314,7 @@ describe('users', () => {
       const down = await testApp(openDatabase('postgres://herald:herald@127.0.0.1:1/herald', { connectionTimeoutMillis: 500 }));
       try {
         const email = `${randomUUID()}@example.com`;
-        const response = await down.app.inject({
+        const response = await down.asAdmin({
           method: 'POST',
           url: '/api/v1/users',
           payload: { email, username: `u${randomUUID().slice(0, 8)}`, full_name: 'Ada Lovelace' },
@@ -323,7 +323,7 @@ describe('users', () => {
         expect(response.headers['retry-after']).toBe('2');
         expect(response.json()).toEqual({ error: 'database_unavailable', message: anyString });
         expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
-        const read = await down.app.inject({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
+        const read = await down.asAdmin({ method: 'GET', url: `/api/v1/users/${randomUUID()}` });
         expect(read.statusCode).toBe(503);
       } finally {
         await down.close();
@@ -331,7 +331,7 @@ describe('users', () => {
     });
 
     it('documents every route with a summary, tags and responses', async () => {
-      const response = await t.app.inject({ method: 'GET', url: '/docs/json' });
+      const response = await t.asAdmin({ method: 'GET', url: '/docs/json' });
       expect(response.statusCode).toBe(200);
       const spec = response.json<{ paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses?: object }>> }>();
       const operations = [

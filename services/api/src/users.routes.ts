@@ -3,8 +3,9 @@ import { CloneType, Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Email, FullName, USER_LIMITS, Username } from '@herald/contracts';
 import type { Database } from '@herald/db';
+import { rateLimitKey } from './access';
 import { ApiError } from './errors';
-import { errorResponses, UserIdParams } from './http.schemas';
+import { errorResponses, NEEDS_CREDENTIAL, UserIdParams } from './http.schemas';
 import { IdempotencyHeaders, withIdempotency } from './idempotency';
 import { createUser, deleteUser, findUser, type User } from './users.repository';
 import { PATTERN_MESSAGE } from './validation';
@@ -54,22 +55,38 @@ function toResponse(user: User): UserResponse {
 
 const notFound = () => new ApiError('not_found', 'No such user.');
 
+/** Signups a minute one caller may make: a key (or the admin token), or an address when signup is open. */
+export interface SignupRateLimits {
+  perKey: number;
+  perAddress: number;
+}
+
 export interface UsersRoutesOptions {
   db: Database;
   now: () => Date;
+  rateLimits: SignupRateLimits;
 }
 
 /** Signup (POST), read (GET) and delete (DELETE) users; each change goes through the outbox. */
-export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { db, now }) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { db, now, rateLimits }) => {
   app.post(
     '/api/v1/users',
     {
+      config: {
+        access: 'signup',
+        rateLimit: {
+          max: (request) => (request.caller?.kind === 'anonymous' ? rateLimits.perAddress : rateLimits.perKey),
+          timeWindow: 60_000,
+          keyGenerator: rateLimitKey,
+        },
+      },
       schema: {
         summary: 'Sign a user up',
         description:
           'Creates the user and, in the same transaction, the UserCreated event that sends the welcome email. ' +
           'A retry with the same Idempotency-Key and body returns the first response with `Idempotent-Replayed: true`.',
         tags: ['users'],
+        security: NEEDS_CREDENTIAL,
         headers: IdempotencyHeaders,
         body: CreateUserBody,
         response: {
@@ -77,11 +94,14 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
           ...errorResponses(
             'validation_failed',
             'invalid_json',
+            'unauthorized',
+            'forbidden',
             'email_taken',
             'username_taken',
             'payload_too_large',
             'unsupported_media_type',
             'idempotency_key_reused',
+            'too_many_requests',
           ),
         },
       },
@@ -108,11 +128,13 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   app.get(
     '/api/v1/users/:id',
     {
+      config: { access: 'admin' },
       schema: {
         summary: 'Read a user',
         tags: ['users'],
+        security: NEEDS_CREDENTIAL,
         params: UserIdParams,
-        response: { 200: UserResponse, ...errorResponses('validation_failed', 'not_found') },
+        response: { 200: UserResponse, ...errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found') },
       },
     },
     async (request) => {
@@ -125,14 +147,16 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
   app.delete(
     '/api/v1/users/:id',
     {
+      config: { access: 'admin' },
       schema: {
         summary: 'Delete a user',
         description: 'Marks the user deleted and emits UserDeleted, which cancels their pending follow-ups.',
         tags: ['users'],
+        security: NEEDS_CREDENTIAL,
         params: UserIdParams,
         response: {
           204: Type.Null({ description: 'The user was deleted.' }),
-          ...errorResponses('validation_failed', 'not_found'),
+          ...errorResponses('validation_failed', 'unauthorized', 'forbidden', 'not_found'),
         },
       },
     },

@@ -1,0 +1,65 @@
+// `npm run keys -- <command>`: the api's keys.
+//   create --name <name> --scope signup|admin [--scope …]   prints the key, once
+//   list                                                     every key, without its secret
+//   revoke <id>                                              refused within API_KEY_CACHE_MS
+import { parseArgs } from 'node:util';
+import { Type } from '@sinclair/typebox';
+import { loadEnv } from '@herald/config';
+import { openDatabase } from '@herald/db';
+import { ApiKeyStore, isScope, SCOPES } from './api-keys';
+
+const USAGE = `usage: npm run keys -- create --name <name> --scope ${SCOPES.join('|')} | list | revoke <id>`;
+
+class UsageError extends Error {}
+
+async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, scope: { type: 'string', multiple: true } },
+  });
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case 'create': {
+      const name = values.name?.trim();
+      const scopes = values.scope ?? [];
+      if (!name || rest.length > 0) throw new UsageError('create needs --name');
+      if (scopes.length === 0 || !scopes.every(isScope)) throw new UsageError(`--scope is one of: ${SCOPES.join(', ')}`);
+      const { id, key } = await store.create(name, scopes);
+      console.log(JSON.stringify({ id, name, scopes, key }, null, 2));
+      console.error('The key is shown only now: keep it in your secret store.');
+      return 0;
+    }
+    case 'list':
+      console.log(JSON.stringify(await store.list(), null, 2));
+      return 0;
+    case 'revoke': {
+      const [id] = rest;
+      if (!id || rest.length > 1) throw new UsageError('revoke needs one key id');
+      const revoked = await store.revoke(id);
+      console.log(JSON.stringify({ id, revoked }));
+      return revoked ? 0 : 2;
+    }
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : 'no command');
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const env = loadEnv(Type.Object({ DATABASE_URL: Type.String({ default: 'postgres://herald:herald@127.0.0.1:5432/herald' }) }));
+  const database = openDatabase(env.DATABASE_URL, { max: 1, application_name: 'herald-keys' });
+  try {
+    return await run(new ApiKeyStore(database.db), argv);
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const usage = error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+    console.error(`keys: ${error instanceof Error ? error.message : String(error)}${usage ? `\n${USAGE}` : ''}`);
+    process.exit(usage ? 64 : 1);
+  },
+);
