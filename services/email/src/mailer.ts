@@ -18,21 +18,32 @@ export class SmtpError extends HeraldError {
     message: string,
     retriable: boolean,
     readonly responseCode?: number,
-    cause?: unknown,
   ) {
-    super(code, message, { retriable, cause });
+    super(code, message, { retriable });
   }
 }
 
-/** Maps a nodemailer failure to an SmtpError. */
+// Anything shaped like an address: a server's answer often quotes the recipient (`550 <ada@…>`).
+const ADDRESS = /[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]]+/g;
+
+/** The text with every email address in it replaced by `[address]`. */
+export function withoutAddresses(text: string): string {
+  return text.replace(ADDRESS, '[address]');
+}
+
+/**
+ * Maps a nodemailer failure to an SmtpError. Its message goes to logs, spans, the timeline and
+ * dead letters, so it quotes no address, and nodemailer's own error (which does, and holds the
+ * envelope) is not kept as its cause.
+ */
 export function toSmtpError(error: unknown): SmtpError {
   const e = error as Error & { responseCode?: number; code?: string; response?: string };
-  const detail = e.response ?? e.message;
+  const detail = withoutAddresses(e.response ?? e.message);
   if (typeof e.responseCode === 'number') {
-    if (e.responseCode >= 500) return new SmtpError('SMTP_PERMANENT', `SMTP ${detail}`, false, e.responseCode, error);
-    if (e.responseCode >= 400) return new SmtpError('SMTP_TRANSIENT', `SMTP ${detail}`, true, e.responseCode, error);
+    if (e.responseCode >= 500) return new SmtpError('SMTP_PERMANENT', `SMTP ${detail}`, false, e.responseCode);
+    if (e.responseCode >= 400) return new SmtpError('SMTP_TRANSIENT', `SMTP ${detail}`, true, e.responseCode);
   }
-  return new SmtpError('SMTP_UNAVAILABLE', `SMTP server unreachable: ${e.code ?? ''} ${e.message}`.trim(), true, undefined, error);
+  return new SmtpError('SMTP_UNAVAILABLE', `SMTP server unreachable: ${e.code ?? ''} ${withoutAddresses(e.message)}`.trim(), true);
 }
 
 /**
@@ -102,7 +113,7 @@ export class Mailer {
             { envelope: { from: this.sender.address, to: [email.to] }, raw, messageId: email.messageId },
       );
       if (info.rejected.length > 0) {
-        throw new SmtpError('SMTP_RECIPIENT_REJECTED', `SMTP rejected ${info.rejected.join(', ')}`, false);
+        throw new SmtpError('SMTP_RECIPIENT_REJECTED', 'SMTP rejected the recipient', false);
       }
     } catch (error) {
       if (signal.aborted) throw signal.reason;
