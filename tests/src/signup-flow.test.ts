@@ -2,7 +2,17 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { emailsTo, infrastructure, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+import { openDatabase } from '@herald/db';
+import {
+  emailsTo,
+  infrastructure,
+  slackPosts,
+  startService,
+  tablesHolding,
+  uniqueName,
+  waitFor,
+  type RunningService,
+} from '@herald/testing';
 
 // End to end, as the Temporal tutorial's workflow: POST /api/v1/users → welcome email and Slack
 // announcement → a durable follow-up three seconds later (FOLLOW_UP_DELAY=PT3S) → follow-up email;
@@ -17,6 +27,9 @@ const asAdmin = { authorization: `Bearer ${adminToken}` };
 let signupKey: string;
 let api: RunningService;
 let services: RunningService[] = [];
+const database = openDatabase(infrastructure().databaseUrl, { max: 1 });
+/** The tables of Herald's database that hold `text` (packages/testing's search). */
+const tablesWith = (text: string) => tablesHolding((query, values) => database.pool.query(query, values), text);
 
 interface TimelineEntry {
   channel: string;
@@ -69,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([api, ...services].map((s) => s?.stop()));
+  await database.close();
 });
 
 it('a signup returns at once, then gets its welcome email, Slack message and, 3 s later, the follow-up', async () => {
@@ -109,22 +123,28 @@ it('a signup returns at once, then gets its welcome email, Slack message and, 3 
   expect(await emailsTo(user.email)).toHaveLength(2);
 });
 
-it('deleting a user before the follow-up is due means no follow-up', async () => {
+it('deleting a user before the follow-up is due means no follow-up, and no table keeps their address', async () => {
   const user = await signUp('Alan Turing');
   await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'scheduled'), {
     timeoutMs: 30_000,
     description: 'the follow-up to be scheduled',
   });
+  expect(await tablesWith(user.email)).toEqual(expect.arrayContaining(['outbox', 'scheduled_messages', 'users']));
   const response = await fetch(`${api.url}/api/v1/users/${user.id}`, { method: 'DELETE', headers: asAdmin });
   expect(response.status).toBe(204);
-  await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'cancelled'), {
+  expect((await fetch(`${api.url}/api/v1/users/${user.id}/notifications`, { headers: asAdmin })).status).toBe(404);
+  // The scheduler deletes the follow-up on UserDeleted; a consumer's owed messages leave
+  // consumer_outbox within a second of going out.
+  await waitFor(async () => (await tablesWith(user.email)).length === 0, {
     timeoutMs: 30_000,
-    description: 'the follow-up to be cancelled',
+    description: 'no table to hold the address',
   });
-  // Past the due time (3 s) with margin: still only the welcome email.
+  // Past the due time (3 s) with margin: still only the welcome email, and what was still in flight
+  // (the scheduler's cancellation) wrote nothing of theirs.
   await new Promise((resolve) => setTimeout(resolve, 5000));
   const emails = await emailsTo(user.email);
   expect(emails.map((m) => m.Subject)).toEqual(['Welcome Alan Turing!']);
+  for (const text of [user.email, user.username]) expect(await tablesWith(text)).toEqual([]);
 });
 
 it('an alert reaches both the admin inbox and the alerts channel', async () => {

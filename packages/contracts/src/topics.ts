@@ -28,7 +28,7 @@ export const UserDeleted = defineTopic({
   eventType: 'UserDeleted',
   partitions: 6,
   key: 'userId',
-  description: 'A user was deleted (api, through the outbox); cancels their pending follow-ups.',
+  description: 'A user was deleted (api, through the outbox); the scheduler deletes their follow-ups, cancelling what is pending.',
   data: UserDeletedData,
 });
 

@@ -2,6 +2,7 @@ export { openDatabase, databaseReachable } from './client';
 export { isDatabaseUnavailable } from './unavailable';
 export type { Database, DatabaseHandle } from './client';
 export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
+export { liveUserFields } from './live-users';
 export * as schema from './schema';
 export {
   users,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  check,
   index,
   integer,
   jsonb,
@@ -12,14 +13,18 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-/** People who signed up. Email and username are unique regardless of case. */
+/**
+ * People who signed up. Email and username are unique regardless of case. A deleted user keeps
+ * only its id and `deleted_at`, so that the id answers 404 and is never given out again: the
+ * personal data is erased (NULL), and a check holds every row to one or the other.
+ */
 export const users = pgTable(
   'users',
   {
     id: uuid('id').primaryKey(),
-    email: text('email').notNull(),
-    username: text('username').notNull(),
-    fullName: text('full_name').notNull(),
+    email: text('email'),
+    username: text('username'),
+    fullName: text('full_name'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
@@ -27,12 +32,19 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_email_key').on(sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
     uniqueIndex('users_username_key').on(sql`lower(${t.username})`).where(sql`${t.deletedAt} is null`),
+    check(
+      'users_deleted_are_erased',
+      sql`case when ${t.deletedAt} is null
+        then ${t.email} is not null and ${t.username} is not null and ${t.fullName} is not null
+        else ${t.email} is null and ${t.username} is null and ${t.fullName} is null end`,
+    ),
   ],
 );
 
 /**
  * The transactional outbox: a row is written in the same transaction as the change it announces,
- * and the relay publishes unpublished rows in id order, then sets `published_at`.
+ * and the relay publishes unpublished rows in id order, then sets `published_at`. Published rows
+ * are pruned past a retention by the scheduler's daily cleanup.
  */
 export const outbox = pgTable(
   'outbox',
@@ -131,6 +143,9 @@ export const scheduledMessages = pgTable(
     // of the index in claim order, where an index on due_at alone made every claim sort them all.
     index('scheduled_messages_due_idx').on(t.dueAt, t.id).where(sql`${t.state} = 'pending'`),
     uniqueIndex('scheduled_messages_pending_key').on(t.scheduleKey).where(sql`${t.state} = 'pending'`),
+    // Every row whose key starts with a prefix, whatever its state (starts_with uses it): a
+    // deleted user's follow-ups (`follow-up:<id>`) are found without reading the whole table.
+    index('scheduled_messages_key_prefix_idx').using('btree', t.scheduleKey.op('text_pattern_ops')),
   ],
 );
 
@@ -157,7 +172,10 @@ export const recurringJobs = pgTable('recurring_jobs', {
   lastOutcome: text('last_outcome'),
 });
 
-/** The notification timeline the api serves, projected from notification.status.v2 and the delivery events. */
+/**
+ * The notification timeline the api serves, projected from notification.status.v2 and the delivery
+ * events. Pruned past a retention by the scheduler's daily cleanup.
+ */
 export const notificationTimeline = pgTable(
   'notification_timeline',
   {

@@ -13,3 +13,5 @@ export type { MetricSample, TracedSpan } from './observability';
 export { runFromEnd } from './consume';
 export { aUserCreated } from './events';
 export { NetworkCut } from './network-cut';
+export { base64Forms, tablesHolding } from './erasure';
+export type { SqlQuery } from './erasure';

@@ -1,6 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { EmailSent, EventOf, FollowUpRequested, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
-import { notificationTimeline, type Database } from '@herald/db';
+import { notificationTimeline, users, type Database } from '@herald/db';
+import type { Transaction } from './idempotency';
 
 /** One entry of a user's notification timeline. */
 export type TimelineEntry = Omit<typeof notificationTimeline.$inferSelect, 'id' | 'subjectId'>;
@@ -115,24 +116,38 @@ export function followUpDueRecord(event: EventOf<typeof FollowUpRequested>, publ
   };
 }
 
-/** Records timeline rows in one insert; a redelivered event (same id) changes nothing. */
-export async function recordTimeline(db: Database, records: readonly TimelineRecord[]): Promise<void> {
+/**
+ * Records timeline rows in one insert; a redelivered event (same id) changes nothing, and nothing
+ * is recorded for a deleted user (an event still in flight when they were erased).
+ */
+export async function recordTimeline(db: Database | Transaction, records: readonly TimelineRecord[]): Promise<void> {
   if (records.length === 0) return;
   // One array parameter a column, unnested by Postgres: 13 parameters whatever the number of
   // rows, and no SQL built per row (a batch of a busy topic holds thousands).
   const column = <T>(pick: (r: TimelineRecord) => T) => sql.param(records.map(pick));
+  // A subject is a user not deleted, held FOR SHARE so that a deletion committing meanwhile waits
+  // for this insert and then deletes what it wrote; or no user at all (an alert). Either way in
+  // this one statement: no round trip per message.
   await db.execute(sql`
+    with incoming as (
+      select * from unnest(
+        ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],
+        ${column((r) => r.correlationId)}::text[], ${column((r) => r.channel)}::text[],
+        ${column((r) => r.notification)}::text[], ${column((r) => r.status)}::text[],
+        ${column((r) => r.attempt)}::int[], ${column((r) => r.detail)}::text[],
+        ${column((r) => r.errorCode)}::text[], ${column((r) => r.errorMessage)}::text[],
+        ${column((r) => r.nextAt)}::timestamptz[], ${column((r) => r.traceId)}::text[],
+        ${column((r) => r.at)}::timestamptz[])
+        as r (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
+              error_code, error_message, next_at, trace_id, occurred_at)
+    ), live as (
+      select id from ${users} where id in (select subject_id from incoming) and deleted_at is null for share
+    )
     insert into ${notificationTimeline}
       (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
        error_code, error_message, next_at, trace_id, occurred_at)
-    select * from unnest(
-      ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],
-      ${column((r) => r.correlationId)}::text[], ${column((r) => r.channel)}::text[],
-      ${column((r) => r.notification)}::text[], ${column((r) => r.status)}::text[],
-      ${column((r) => r.attempt)}::int[], ${column((r) => r.detail)}::text[],
-      ${column((r) => r.errorCode)}::text[], ${column((r) => r.errorMessage)}::text[],
-      ${column((r) => r.nextAt)}::timestamptz[], ${column((r) => r.traceId)}::text[],
-      ${column((r) => r.at)}::timestamptz[])
+    select * from incoming i
+    where i.subject_id in (select id from live) or not exists (select 1 from ${users} u where u.id = i.subject_id)
     on conflict (event_id) do nothing`);
 }
 

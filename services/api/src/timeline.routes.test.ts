@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
 import { newEvent, NotificationStatus, type DataOf } from '@herald/contracts';
+import { notificationTimeline, openDatabase } from '@herald/db';
+import { infrastructure, waitFor } from '@herald/testing';
 import { newSignup, testApp, type ErrorResponseBody, type UserBody } from './app.fixture';
 import { recordTimeline, statusRecord } from './timeline.repository';
 
@@ -15,6 +18,9 @@ describe('GET /api/v1/users/:id/notifications', () => {
     t = await testApp();
   });
   afterAll(() => t.close());
+
+  const entriesOf = (subjectId: string) =>
+    t.database.db.select().from(notificationTimeline).where(eq(notificationTimeline.subjectId, subjectId));
 
   const status = (subjectId: string, change: Partial<DataOf<typeof NotificationStatus>>) =>
     newEvent(NotificationStatus, {
@@ -73,12 +79,51 @@ describe('GET /api/v1/users/:id/notifications', () => {
     });
   });
 
-  it('keeps the timeline of a deleted user', async () => {
+  it('erases the timeline of a deleted user, answers 404 for it, and records nothing for them after', async () => {
     const user = (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
-    await recordTimeline(t.database.db, [statusRecord(status(user.id, { channel: 'scheduler', notification: 'follow-up', status: 'cancelled' }))]);
-    await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${user.id}` });
+    await recordTimeline(t.database.db, [statusRecord(status(user.id, { status: 'requested', attempt: 0 }))]);
+    expect((await entriesOf(user.id)).length).toBe(1);
+    expect((await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${user.id}` })).statusCode).toBe(204);
     const response = await t.asAdmin({ method: 'GET', url: `/api/v1/users/${user.id}/notifications` });
-    expect(response.statusCode).toBe(200);
-    expect(response.json<TimelineBody>().notifications).toHaveLength(1);
+    expect(response.statusCode).toBe(404);
+    expect(response.json<ErrorResponseBody>().error).toBe('not_found');
+    expect(await entriesOf(user.id)).toEqual([]);
+
+    // An event still in flight when the user was erased (the scheduler's cancellation), beside
+    // one about an alert, which is no user: only the alert's is recorded.
+    const alertId = randomUUID();
+    await recordTimeline(t.database.db, [
+      statusRecord(status(user.id, { channel: 'scheduler', notification: 'follow-up', status: 'cancelled' })),
+      statusRecord(status(alertId, { notification: 'alert', status: 'requested', attempt: 0 })),
+    ]);
+    expect(await entriesOf(user.id)).toEqual([]);
+    expect(await entriesOf(alertId)).toHaveLength(1);
+  });
+
+  it('records a timeline insert that holds the user before their deletion, and the deletion then erases it', async () => {
+    const user = (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
+    const other = openDatabase(infrastructure().databaseUrl, { max: 1 });
+    try {
+      // The insert's transaction holds the user FOR SHARE until it commits; the deletion waits for it.
+      let deletion: Promise<number> | undefined;
+      await other.db.transaction(async (tx) => {
+        await recordTimeline(tx, [statusRecord(status(user.id, { status: 'requested', attempt: 0 }))]);
+        const { rows } = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+        deletion = t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${user.id}` }).then((r) => r.statusCode);
+        await waitFor(
+          async () => {
+            const blocked = await t.database.db.execute<{ n: string }>(
+              sql`select count(*) as n from pg_stat_activity where ${rows[0]?.pid} = any(pg_blocking_pids(pid))`,
+            );
+            return Number(blocked.rows[0]?.n) > 0;
+          },
+          { description: 'the deletion to wait for the insert' },
+        );
+      });
+      expect(await deletion).toBe(204);
+      expect(await entriesOf(user.id)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });

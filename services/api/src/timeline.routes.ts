@@ -4,7 +4,7 @@ import type { Database } from '@herald/db';
 import { ApiError } from './errors';
 import { errorResponses, NEEDS_CREDENTIAL, UserIdParams } from './http.schemas';
 import { listTimeline, type TimelineEntry } from './timeline.repository';
-import { userExists } from './users.repository';
+import { userIsLive } from './users.repository';
 
 const Nullable = (description: string) => Type.Union([Type.String(), Type.Null()], { description });
 
@@ -59,7 +59,7 @@ export const timelineRoutes: FastifyPluginAsyncTypebox<TimelineRoutesOptions> = 
         summary: 'A user’s notification timeline',
         description:
           'Every attempt, retry, dead letter, schedule, cancellation and delivery, as the services reported them. ' +
-          'Deleted users keep their timeline (it shows the cancelled follow-up).',
+          'A deleted user has none: deletion erases it, and the answer is 404.',
         tags: ['timeline'],
         security: NEEDS_CREDENTIAL,
         params: UserIdParams,
@@ -68,7 +68,7 @@ export const timelineRoutes: FastifyPluginAsyncTypebox<TimelineRoutesOptions> = 
     },
     async (request) => {
       const { id } = request.params;
-      if (!(await userExists(db, id))) throw new ApiError('not_found', 'No such user.');
+      if (!(await userIsLive(db, id))) throw new ApiError('not_found', 'No such user.');
       return { user_id: id, notifications: (await listTimeline(db, id)).map(toResponse) };
     },
   );

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { newEvent, UserCreated, UserDeleted } from '@herald/contracts';
-import { outbox, users, type Database } from '@herald/db';
+import { idempotencyKeys, liveUserFields, notificationTimeline, outbox, users, type Database } from '@herald/db';
 import { ApiError, violatedUniqueConstraint, type ErrorCode } from './errors';
 import type { Transaction } from './idempotency';
 import { appendToOutbox, OUTBOX_CHANNEL, outboxRow } from './outbox.repository';
@@ -33,7 +33,11 @@ export async function createUser(db: Database | Transaction, user: User): Promis
     fullName: user.fullName,
     createdAt: user.createdAt.toISOString(),
   };
-  const row = outboxRow(UserCreated, user.id, newEvent(UserCreated, data, undefined, user.createdAt));
+  // The signup's event takes the user's id (and so does its correlation): deleteUser finds its
+  // outbox row through the unique index on event_id, where an index on the key would cost every
+  // signup a write.
+  const created = { ...newEvent(UserCreated, data, { correlationId: user.id }, user.createdAt), id: user.id };
+  const row = outboxRow(UserCreated, user.id, created);
   try {
     await db.execute(sql`
       with created as (
@@ -57,36 +61,47 @@ export async function createUser(db: Database | Transaction, user: User): Promis
 /** The user with this id, unless it does not exist or was deleted. */
 export async function findUser(db: Database, id: string): Promise<User | undefined> {
   const [row] = await db
-    .select({
-      id: users.id,
-      email: users.email,
-      username: users.username,
-      fullName: users.fullName,
-      createdAt: users.createdAt,
-    })
+    .select({ id: users.id, ...liveUserFields, createdAt: users.createdAt })
     .from(users)
     .where(and(eq(users.id, id), isNull(users.deletedAt)));
   return row;
 }
 
-/** True when a user with this id was ever created, deleted or not. */
-export async function userExists(db: Database, id: string): Promise<boolean> {
-  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.id, id));
+/** True when a user with this id exists and is not deleted. */
+export async function userIsLive(db: Database, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)));
   return row !== undefined;
 }
 
 /**
- * Marks the user deleted and writes UserDeleted to the outbox in one transaction.
- * False when there is no such user or it was deleted already.
+ * Deletes the user, erasing their personal data from the api's tables, and writes UserDeleted to
+ * the outbox, in one transaction. False when there is no such user or it was deleted already.
+ *
+ * The row keeps its id and `deleted_at`, so that the id answers 404 and is never given out again.
+ * Its erasure waits for a timeline insert that holds the row FOR SHARE (recordTimeline); the
+ * deletions then run in a statement of their own, whose snapshot sees what that insert wrote.
+ * They take the signup's UserCreated row from the outbox, published or not (not yet published,
+ * nobody has heard of the user, and nothing is sent to them), the user's timeline, and the
+ * signup responses kept for Idempotency-Key replays, which hold the email. UserDeleted then
+ * makes the scheduler delete the user's follow-ups.
  */
 export async function deleteUser(db: Database, id: string, now: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(users)
-      .set({ deletedAt: now })
+      .set({ email: null, username: null, fullName: null, deletedAt: now })
       .where(and(eq(users.id, id), isNull(users.deletedAt)))
       .returning({ id: users.id });
     if (!row) return false;
+    // idempotency_keys has no index on the response: this reads the keys of the last
+    // IDEMPOTENCY_KEY_RETENTION (a day), which beats an index every keyed signup would write.
+    await tx.execute(sql`
+      with signup as (delete from ${outbox} where event_id = ${id}),
+        timeline as (delete from ${notificationTimeline} where subject_id = ${id})
+      delete from ${idempotencyKeys} where response ->> 'id' = ${id}`);
     await appendToOutbox(tx, UserDeleted, id, newEvent(UserDeleted, { userId: id, deletedAt: now.toISOString() }, undefined, now));
     return true;
   });

@@ -37,6 +37,8 @@ describe('users', () => {
         createdAt: user.created_at,
       });
       expect(row?.eventId).toBe(event.id);
+      // The event's id is the user's: erasure finds the row by it.
+      expect(event.id).toBe(user.id);
       expect(row?.headers).toEqual({
         [Headers.eventId]: event.id,
         [Headers.eventType]: 'UserCreated/1',
@@ -253,18 +255,29 @@ describe('users', () => {
       expect(deleteBad.statusCode).toBe(400);
     });
 
-    it('deletes a user with a UserDeleted outbox row; then it is gone', async () => {
+    it('deletes a user with a UserDeleted outbox row, erasing the row and the signup event; then it is gone', async () => {
       const created = (await signup(newSignup())).json<UserBody>();
       const response = await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.id}` });
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
+      // The UserCreated row was not published yet: nobody heard of the user, and nobody will.
       const rows = await outboxOf(created.id);
-      expect(rows.map((r) => r.topic)).toEqual([UserCreated.name, UserDeleted.name]);
-      const deleted = assertEvent(UserDeleted, rows[1]?.payload);
+      expect(rows.map((r) => r.topic)).toEqual([UserDeleted.name]);
+      const deleted = assertEvent(UserDeleted, rows[0]?.payload);
       expect(deleted.data.userId).toBe(created.id);
+      const [row] = await t.database.db.select().from(users).where(eq(users.id, created.id));
+      expect(row).toMatchObject({ email: null, username: null, fullName: null, deletedAt: expect.any(Date) as unknown });
       expect((await t.asAdmin({ method: 'GET', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
       expect((await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.id}` })).statusCode).toBe(404);
-      expect(await outboxOf(created.id)).toHaveLength(2);
+      expect(await outboxOf(created.id)).toHaveLength(1);
+    });
+
+    it('refuses a deleted user that keeps personal data, and a live one without it', async () => {
+      const created = (await signup(newSignup())).json<UserBody>();
+      const violation = (change: Partial<typeof users.$inferInsert>) =>
+        t.database.db.update(users).set(change).where(eq(users.id, created.id));
+      await expect(violation({ deletedAt: new Date() })).rejects.toHaveProperty('cause.constraint', 'users_deleted_are_erased');
+      await expect(violation({ email: null })).rejects.toHaveProperty('cause.constraint', 'users_deleted_are_erased');
     });
 
     it("lets a deleted user's email and username sign up again, as a new user", async () => {

@@ -150,7 +150,9 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       config: { access: 'admin' },
       schema: {
         summary: 'Delete a user',
-        description: 'Marks the user deleted and emits UserDeleted, which cancels their pending follow-ups.',
+        description:
+          'Erases the user: their email, username and name, their timeline and their signup event go, and the id ' +
+          'answers 404 from then on. Emits UserDeleted, on which the scheduler deletes their follow-ups.',
         tags: ['users'],
         security: NEEDS_CREDENTIAL,
         params: UserIdParams,

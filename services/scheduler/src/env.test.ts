@@ -12,6 +12,10 @@ describe('scheduler env', () => {
       DISPATCH_LINGER_MS: 20,
       PROCESSED_EVENTS_RETENTION_MS: 7 * 86_400_000,
       IDEMPOTENCY_KEY_RETENTION_MS: 86_400_000,
+      OUTBOX_RETENTION_MS: 7 * 86_400_000,
+      TIMELINE_RETENTION_MS: 90 * 86_400_000,
+      SCHEDULED_MESSAGES_RETENTION_MS: 7 * 86_400_000,
+      DEAD_LETTER_REDRIVES_RETENTION_MS: 30 * 86_400_000,
       CLEANUP_CRON: '0 3 * * *',
       CONSUMER_GROUP: 'herald-scheduler',
       SCHEDULE_REQUEST_TOPIC_NAMES: ['follow-up.requested.v1'],
@@ -55,6 +59,9 @@ describe('scheduler env', () => {
     );
     expect(() => readEnv({ IDEMPOTENCY_KEY_RETENTION: 'PT1M' })).toThrow(
       /IDEMPOTENCY_KEY_RETENTION .*at least PT1H/,
+    );
+    expect(() => readEnv({ OUTBOX_RETENTION: 'PT0S', TIMELINE_RETENTION: 'ninety days' })).toThrow(
+      /OUTBOX_RETENTION is "PT0S": must be at least PT1H.*TIMELINE_RETENTION "ninety days" is not an ISO-8601 duration/,
     );
     expect(() => readEnv({ CLEANUP_CRON: 'daily' })).toThrow(
       /CLEANUP_CRON "daily" is not a cron expression/,

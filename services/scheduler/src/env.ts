@@ -41,33 +41,52 @@ export const EnvSchema = Type.Object({
   PROCESSED_EVENTS_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
   /** ISO-8601 duration the api's idempotency keys are kept (a retry later than this is a new request). */
   IDEMPOTENCY_KEY_RETENTION: Type.String({ minLength: 2, default: 'P1D' }),
+  /** ISO-8601 duration the api's outbox rows are kept once published. */
+  OUTBOX_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
+  /** ISO-8601 duration the notification timeline keeps a step, from when it happened. */
+  TIMELINE_RETENTION: Type.String({ minLength: 2, default: 'P90D' }),
+  /** ISO-8601 duration scheduled messages are kept once dispatched or cancelled. */
+  SCHEDULED_MESSAGES_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
+  /** ISO-8601 duration a redrive is remembered: longer than the dead-letter topics keep their letters. */
+  DEAD_LETTER_REDRIVES_RETENTION: Type.String({ minLength: 2, default: 'P30D' }),
   /**
    * Comma-separated topics a schedule.requested may target, among the contracts' SCHEDULABLE_TOPICS
    * (the default: all of them); `none` refuses every request. Anything else is dead-lettered.
    */
   SCHEDULE_REQUEST_TOPICS: Type.String({ default: SCHEDULABLE_TOPICS.map((t) => t.name).join(',') }),
-  /** Cron expression (UTC) of the processed_events and idempotency_keys cleanups. */
+  /** Cron expression (UTC) of the cleanups, each of which applies one of the retentions above. */
   CLEANUP_CRON: Type.String({ minLength: 1, default: '0 3 * * *' }),
 });
 
-/** The environment as read, plus the durations it names in milliseconds. */
-export type Env = typeof EnvSchema.static & {
-  FOLLOW_UP_DELAY_MS: number;
-  PROCESSED_EVENTS_RETENTION_MS: number;
-  IDEMPOTENCY_KEY_RETENTION_MS: number;
-  /** SCHEDULE_REQUEST_TOPICS as a list. */
-  SCHEDULE_REQUEST_TOPIC_NAMES: readonly string[];
-  KAFKA_CONNECTION: KafkaConnection;
-};
+/** The retentions of the recurring cleanups. */
+const RETENTIONS = [
+  'PROCESSED_EVENTS_RETENTION',
+  'IDEMPOTENCY_KEY_RETENTION',
+  'OUTBOX_RETENTION',
+  'TIMELINE_RETENTION',
+  'SCHEDULED_MESSAGES_RETENTION',
+  'DEAD_LETTER_REDRIVES_RETENTION',
+] as const;
+type RetentionsMs = Record<`${(typeof RETENTIONS)[number]}_MS`, number>;
 
-// Shorter than this, a redelivered event could outlive its deduplication record.
+/** The environment as read, plus the durations it names in milliseconds. */
+export type Env = typeof EnvSchema.static &
+  RetentionsMs & {
+    FOLLOW_UP_DELAY_MS: number;
+    /** SCHEDULE_REQUEST_TOPICS as a list. */
+    SCHEDULE_REQUEST_TOPIC_NAMES: readonly string[];
+    KAFKA_CONNECTION: KafkaConnection;
+  };
+
+// Shorter than this, a redelivered event could outlive its deduplication record (and a shorter
+// retention of the other tables is more likely a slip than a wish).
 const MIN_RETENTION_MS = 3_600_000;
 
 /** Parses the scheduler service's environment; throws a ConfigError naming each bad variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> {
   const env = loadEnv(EnvSchema, source);
   const problems: string[] = [];
-  const duration = (name: 'FOLLOW_UP_DELAY' | 'PROCESSED_EVENTS_RETENTION' | 'IDEMPOTENCY_KEY_RETENTION'): number => {
+  const duration = (name: 'FOLLOW_UP_DELAY' | (typeof RETENTIONS)[number]): number => {
     try {
       return parseIsoDuration(env[name]);
     } catch (error) {
@@ -76,16 +95,13 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
     }
   };
   const followUpDelayMs = duration('FOLLOW_UP_DELAY');
-  const retentionMs = duration('PROCESSED_EVENTS_RETENTION');
-  const keyRetentionMs = duration('IDEMPOTENCY_KEY_RETENTION');
-  if (keyRetentionMs < MIN_RETENTION_MS) {
-    problems.push(`IDEMPOTENCY_KEY_RETENTION is "${env.IDEMPOTENCY_KEY_RETENTION}": must be at least PT1H`);
-  }
-  if (retentionMs < MIN_RETENTION_MS) {
-    problems.push(
-      `PROCESSED_EVENTS_RETENTION is "${env.PROCESSED_EVENTS_RETENTION}": must be at least PT1H`,
-    );
-  }
+  const retentionsMs = Object.fromEntries(
+    RETENTIONS.map((name) => {
+      const ms = duration(name);
+      if (ms < MIN_RETENTION_MS) problems.push(`${name} is "${env[name]}": must be at least PT1H`);
+      return [`${name}_MS`, ms];
+    }),
+  ) as RetentionsMs;
   const scheduleTopics =
     env.SCHEDULE_REQUEST_TOPICS.trim() === 'none' ? [] : env.SCHEDULE_REQUEST_TOPICS.split(',').map((t) => t.trim()).filter((t) => t !== '');
   const schedulable = SCHEDULABLE_TOPICS.map((t) => t.name);
@@ -104,8 +120,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Env> 
     ...env,
     KAFKA_CONNECTION: kafkaConnection(env),
     FOLLOW_UP_DELAY_MS: followUpDelayMs,
-    PROCESSED_EVENTS_RETENTION_MS: retentionMs,
-    IDEMPOTENCY_KEY_RETENTION_MS: keyRetentionMs,
+    ...retentionsMs,
     SCHEDULE_REQUEST_TOPIC_NAMES: Object.freeze(scheduleTopics),
   });
 }

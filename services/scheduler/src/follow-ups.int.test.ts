@@ -39,13 +39,9 @@ describe('follow-ups', () => {
   async function user(deleted = false) {
     const id = randomUUID();
     const username = uniqueName('u').slice(0, 32);
-    await database.db.insert(users).values({
-      id,
-      email: `${id}@example.com`,
-      username,
-      fullName: 'Ada Lovelace',
-      deletedAt: deleted ? new Date() : null,
-    });
+    // A deleted user keeps no personal data (the check users_deleted_are_erased).
+    const personal = deleted ? { email: null, username: null, fullName: null } : { email: `${id}@example.com`, username, fullName: 'Ada Lovelace' };
+    await database.db.insert(users).values({ id, ...personal, deletedAt: deleted ? new Date() : null });
     created.push(id);
     return { id, username };
   }
@@ -134,14 +130,23 @@ describe('follow-ups', () => {
       expect(await store.history(followUpKey(id))).toEqual([]);
   });
 
-  it('cancels the pending follow-up when the user is deleted', async () => {
+  it('deletes the follow-ups of a deleted user, pending or not, counting the pending one as cancelled', async () => {
     const { id } = await user();
+    // A follow-up replaced (cancelled), then the pending one; another user's stays.
     await onEmailSent(emailSent(id), deps);
-    await database.db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, id));
+    await onEmailSent(emailSent(id), deps);
+    const other = await user();
+    await onEmailSent(emailSent(other.id), deps);
+    expect((await store.history(followUpKey(id))).map((r) => r.state)).toEqual(['cancelled', 'pending']);
+    await database.db
+      .update(users)
+      .set({ email: null, username: null, fullName: null, deletedAt: new Date() })
+      .where(eq(users.id, id));
     const deleted = newEvent(UserDeleted, { userId: id, deletedAt: new Date().toISOString() });
     expect(await onUserDeleted(deleted, deps)).toBe(1);
     expect(await onUserDeleted(deleted, deps)).toBe(0);
-    expect((await store.history(followUpKey(id))).map((r) => r.state)).toEqual(['cancelled']);
+    expect(await store.history(followUpKey(id))).toEqual([]);
+    expect((await store.history(followUpKey(other.id))).map((r) => r.state)).toEqual(['pending']);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   type UserDeleted,
   type EventOf,
 } from '@herald/contracts';
-import { users } from '@herald/db';
+import { liveUserFields, users } from '@herald/db';
 import type { ScheduledMessagesStore } from './scheduled-messages.store';
 import { pickTraceHeaders } from './trace-headers';
 
@@ -65,7 +65,7 @@ export async function onEmailSent(
   if (!hasFollowUp(event)) return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
   const dueAt = new Date(Date.parse(sentAt) + deps.followUpDelayMs);
   const [user] = await deps.store.db
-    .select({ email: users.email, username: users.username, fullName: users.fullName })
+    .select(liveUserFields)
     .from(users)
     .where(and(eq(users.id, subjectId), isNull(users.deletedAt)));
   if (!user) return { outcome: 'skipped', subjectId, reason: 'user-gone' };
@@ -92,12 +92,15 @@ export async function onEmailSent(
   return { outcome: 'scheduled', subjectId, scheduleKey, dueAt, eventId: followUp.id, replaced: result.replaced };
 }
 
-/** A user was deleted: cancel their pending follow-ups. Returns how many were cancelled. */
+/**
+ * A user was deleted: delete their follow-ups, pending or not (each holds their address), which
+ * cancels what was pending. Returns how many were pending.
+ */
 export async function onUserDeleted(
   event: EventOf<typeof UserDeleted>,
   deps: Pick<FollowUpDeps, 'store'>,
 ): Promise<number> {
-  return deps.store.cancelByPrefix(followUpKey(event.data.userId));
+  return deps.store.deleteByPrefix(followUpKey(event.data.userId));
 }
 
 /** A UUID-shaped id derived from `seed` (a name-based, RFC 9562 version 8 UUID). */

@@ -1,5 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { idempotencyKeys, processedEvents } from '@herald/db';
+import {
+  deadLetterRedrives,
+  idempotencyKeys,
+  notificationTimeline,
+  outbox,
+  processedEvents,
+  scheduledMessages,
+  type Database,
+} from '@herald/db';
+import type { Env } from './env';
 import type { RecurringJobRun } from './recurring-jobs';
 import type { DbExecutor } from './scheduled-messages.store';
 
@@ -17,14 +26,21 @@ export interface DeleteOptions {
 }
 
 /**
- * Runs `deleteBatch(limit)` until it deletes fewer than `limit` rows: no single statement holds
- * many locks or a long transaction. Returns how many rows were deleted.
+ * Deletes the rows of `table` that `where` picks, `batchSize` a statement (found by `key`, its
+ * primary key's columns), until a statement deletes fewer: no single statement holds many locks
+ * or a long transaction. Returns how many rows were deleted.
  */
-async function deleteInBatches(db: DbExecutor, deleteBatch: (limit: number) => SQL, options: DeleteOptions): Promise<number> {
+async function deleteInBatches(
+  db: DbExecutor,
+  { table, key, where }: { table: typeof processedEvents | typeof idempotencyKeys | typeof deadLetterRedrives; key: SQL; where: SQL },
+  options: DeleteOptions,
+): Promise<number> {
   const batchSize = options.batchSize ?? 5000;
   let total = 0;
   for (;;) {
-    const result = await db.execute(deleteBatch(batchSize));
+    const result = await db.execute(
+      sql`delete from ${table} where (${key}) in (select ${key} from ${table} where ${where} limit ${batchSize})`,
+    );
     const deleted = result.rowCount ?? 0;
     total += deleted;
     if (deleted < batchSize || options.signal?.aborted) return total;
@@ -33,28 +49,95 @@ async function deleteInBatches(db: DbExecutor, deleteBatch: (limit: number) => S
 
 /** Deletes processed_events rows recorded before `cutoff`, in batches. */
 export function deleteProcessedEventsBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
-  return deleteInBatches(
+  const where = sql`processed_at < ${cutoff}`;
+  return deleteInBatches(db, { table: processedEvents, key: sql`consumer_group, event_id`, where }, options);
+}
+
+/** Which rows of a table with a bigserial id `pruneInIdOrder` deletes, and where it stops. */
+interface IdOrderPrune {
+  table: typeof outbox | typeof notificationTimeline | typeof scheduledMessages;
+  /** A row past its retention. */
+  expired: SQL;
+  /** A row made after the cutoff: it and every row after it in id order are too young. */
+  young: SQL;
+}
+
+/**
+ * Deletes the expired rows of a table in id order, a batch at a time (the next `batchSize` rows
+ * by primary key, after the last one seen), and stops after the first batch that holds a young
+ * row: ids grow as rows are made, so the rows after it are younger still. Rows kept on the way
+ * (a follow-up due next year, an event not published yet) are read again by each run.
+ *
+ * Only the primary key is read, so nothing is added to the writes of these tables: an index on
+ * `published_at` would cost every signup's outbox row a write. A row made out of id order (an
+ * event projected late) may outlive its retention until the rows before it expire.
+ */
+async function pruneInIdOrder(db: DbExecutor, prune: IdOrderPrune, options: DeleteOptions): Promise<number> {
+  const batchSize = options.batchSize ?? 5000;
+  let after = '0';
+  let total = 0;
+  for (;;) {
+    const { rows } = await db.execute<{ deleted: number; seen: number; last: string | null; young: boolean }>(sql`
+      with batch as (
+        select id, ${prune.expired} as expired, ${prune.young} as young from ${prune.table}
+        where id > ${after}::bigint order by id limit ${batchSize}
+      ), deleted as (
+        delete from ${prune.table} where id in (select id from batch where expired) returning 1
+      )
+      select (select count(*)::int from deleted) as deleted, count(*)::int as seen,
+        max(id)::text as last, coalesce(bool_or(young), false) as young
+      from batch`);
+    const [batch] = rows;
+    total += batch?.deleted ?? 0;
+    if (!batch?.last || batch.seen < batchSize || batch.young || options.signal?.aborted) return total;
+    after = batch.last;
+  }
+}
+
+/** Deletes the api's outbox rows published before `cutoff`; rows not published yet stay. */
+export function deletePublishedOutboxBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  return pruneInIdOrder(
     db,
-    (limit) => sql`
-      delete from ${processedEvents}
-      where (consumer_group, event_id) in (
-        select consumer_group, event_id from ${processedEvents}
-        where processed_at < ${cutoff}
-        limit ${limit}
-      )`,
+    { table: outbox, expired: sql`published_at < ${cutoff}`, young: sql`created_at >= ${cutoff}` },
     options,
   );
 }
 
-/** Deletes idempotency keys recorded before `cutoff`, in batches. */
-export function deleteIdempotencyKeysBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
-  return deleteInBatches(
+/** Deletes the notification timeline's entries of steps that happened before `cutoff`. */
+export function deleteTimelineBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  return pruneInIdOrder(
     db,
-    (limit) => sql`
-      delete from ${idempotencyKeys}
-      where key in (select key from ${idempotencyKeys} where created_at < ${cutoff} limit ${limit})`,
+    { table: notificationTimeline, expired: sql`occurred_at < ${cutoff}`, young: sql`occurred_at >= ${cutoff}` },
     options,
   );
+}
+
+/** Deletes the scheduled messages dispatched or cancelled before `cutoff`; pending ones stay. */
+export function deleteFinishedScheduledBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  return pruneInIdOrder(
+    db,
+    {
+      table: scheduledMessages,
+      expired: sql`state <> 'pending' and coalesce(dispatched_at, cancelled_at) < ${cutoff}`,
+      young: sql`created_at >= ${cutoff}`,
+    },
+    options,
+  );
+}
+
+/**
+ * Deletes the records of dead letters redriven before `cutoff`. The table holds one row per
+ * operator's redrive, so it is read whole; keep it longer than the dead-letter topics keep their
+ * letters, or a letter could be redriven twice.
+ */
+export function deleteRedrivesBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  const where = sql`redriven_at < ${cutoff}`;
+  return deleteInBatches(db, { table: deadLetterRedrives, key: sql`dlq_topic, partition, "offset"`, where }, options);
+}
+
+/** Deletes idempotency keys recorded before `cutoff`, in batches. */
+export function deleteIdempotencyKeysBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  return deleteInBatches(db, { table: idempotencyKeys, key: sql`key`, where: sql`created_at < ${cutoff}` }, options);
 }
 
 /**
@@ -86,4 +169,33 @@ export function cleanupProcessedEventsJob(db: DbExecutor, retentionMs: number): 
  */
 export function cleanupIdempotencyKeysJob(db: DbExecutor, retentionMs: number): RecurringJobRun {
   return retentionJob(deleteIdempotencyKeysBefore, db, retentionMs);
+}
+
+/** The retentions the recurring cleanups apply, in milliseconds. */
+export type Retentions = Pick<
+  Env,
+  | 'PROCESSED_EVENTS_RETENTION_MS'
+  | 'IDEMPOTENCY_KEY_RETENTION_MS'
+  | 'OUTBOX_RETENTION_MS'
+  | 'TIMELINE_RETENTION_MS'
+  | 'SCHEDULED_MESSAGES_RETENTION_MS'
+  | 'DEAD_LETTER_REDRIVES_RETENTION_MS'
+>;
+
+/** Every recurring cleanup, by its name in recurring_jobs; each runs on CLEANUP_CRON. */
+export function cleanupJobs(db: Database, retentions: Retentions): { name: string; run: RecurringJobRun }[] {
+  return [
+    { name: CLEANUP_JOB_NAME, run: cleanupProcessedEventsJob(db, retentions.PROCESSED_EVENTS_RETENTION_MS) },
+    { name: IDEMPOTENCY_CLEANUP_JOB_NAME, run: cleanupIdempotencyKeysJob(db, retentions.IDEMPOTENCY_KEY_RETENTION_MS) },
+    { name: 'cleanup-outbox', run: retentionJob(deletePublishedOutboxBefore, db, retentions.OUTBOX_RETENTION_MS) },
+    { name: 'cleanup-notification-timeline', run: retentionJob(deleteTimelineBefore, db, retentions.TIMELINE_RETENTION_MS) },
+    {
+      name: 'cleanup-scheduled-messages',
+      run: retentionJob(deleteFinishedScheduledBefore, db, retentions.SCHEDULED_MESSAGES_RETENTION_MS),
+    },
+    {
+      name: 'cleanup-dead-letter-redrives',
+      run: retentionJob(deleteRedrivesBefore, db, retentions.DEAD_LETTER_REDRIVES_RETENTION_MS),
+    },
+  ];
 }

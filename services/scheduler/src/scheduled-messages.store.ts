@@ -147,6 +147,20 @@ export class ScheduledMessagesStore {
   }
 
   /**
+   * Deletes every row whose key starts with `prefix`, whatever its state: a deleted user's
+   * follow-ups (`follow-up:<userId>`), whose values hold their address. What was pending is so
+   * cancelled. Returns how many rows were pending.
+   */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    if (prefix.length === 0) throw new RangeError('deleteByPrefix needs a non-empty prefix');
+    const rows = await this.#db
+      .delete(scheduledMessages)
+      .where(sql`starts_with(${scheduledMessages.scheduleKey}, ${prefix})`)
+      .returning({ state: scheduledMessages.state });
+    return rows.filter((row) => row.state === 'pending').length;
+  }
+
+  /**
    * Takes up to `limit` pending rows due at `now`, oldest due first, skipping rows another
    * dispatcher holds: they are locked and marked dispatched as of `now` in one statement, so a
    * row is written once. Only inside `transaction()`: its commit makes the take final, and a

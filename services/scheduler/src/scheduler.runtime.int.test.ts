@@ -1,10 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { openDatabase, recurringJobs } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import { infrastructure, waitFor } from '@herald/testing';
 import { ManualClock } from './clock';
 import { readEnv } from './env';
-import { CLEANUP_JOB_NAME } from './retention.cleanup';
+import { CLEANUP_JOB_NAME, cleanupJobs } from './retention.cleanup';
 import type { SchedulerLogger } from './logger';
 import { SchedulerRuntime } from './scheduler.runtime';
 
@@ -32,21 +32,22 @@ describe('SchedulerRuntime', () => {
       logger: quiet,
       clock,
     });
-    const job = eq(recurringJobs.name, CLEANUP_JOB_NAME);
-    const jobExisted = (await database.db.select().from(recurringJobs).where(job)).length > 0;
+    const names = cleanupJobs(database.db, readEnv({})).map((j) => j.name);
+    const existed = (await database.db.select().from(recurringJobs).where(inArray(recurringJobs.name, names))).map((j) => j.name);
     try {
       await runtime.start();
       await waitFor(() => runtime.dispatcher.phase === 'sleeping', {
         description: 'the dispatcher to sleep',
       });
       expect(clock.sleeping).toBe(2);
-      expect((await database.db.select().from(recurringJobs).where(job))[0]?.cron).toBe(
-        '0 3 * * *',
-      );
+      const jobs = await database.db.select().from(recurringJobs).where(inArray(recurringJobs.name, names));
+      expect(jobs.map((j) => [j.name, j.cron]).sort()).toEqual(names.map((name) => [name, '0 3 * * *']).sort());
+      expect(names).toContain(CLEANUP_JOB_NAME);
     } finally {
       await runtime.close();
       // A row made here would say 1970 to a real scheduler sharing the database.
-      if (!jobExisted) await database.db.delete(recurringJobs).where(job);
+      const made = names.filter((name) => !existed.includes(name));
+      if (made.length > 0) await database.db.delete(recurringJobs).where(inArray(recurringJobs.name, made));
       await database.close();
     }
     expect(runtime.dispatcher.phase).toBe('stopped');

@@ -9,26 +9,13 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import type { Env } from './env';
 import { errorMessage, type SchedulerLogger } from './logger';
 import { recordDispatched } from './metrics';
-import {
-  CLEANUP_JOB_NAME,
-  cleanupIdempotencyKeysJob,
-  cleanupProcessedEventsJob,
-  IDEMPOTENCY_CLEANUP_JOB_NAME,
-} from './retention.cleanup';
+import { cleanupJobs, type Retentions } from './retention.cleanup';
 import { RecurringJobs } from './recurring-jobs';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
 import { SCHEDULER_BACKOFF } from './scheduler-backoff';
 
 export interface SchedulerRuntimeOptions {
-  env: Pick<
-    Env,
-    | 'DISPATCH_BATCH_SIZE'
-    | 'DISPATCH_MAX_IDLE_MS'
-    | 'DISPATCH_LINGER_MS'
-    | 'CLEANUP_CRON'
-    | 'PROCESSED_EVENTS_RETENTION_MS'
-    | 'IDEMPOTENCY_KEY_RETENTION_MS'
-  >;
+  env: Pick<Env, 'DISPATCH_BATCH_SIZE' | 'DISPATCH_MAX_IDLE_MS' | 'DISPATCH_LINGER_MS' | 'CLEANUP_CRON'> & Retentions;
   database: DatabaseHandle;
   kafka: Kafka;
   logger: SchedulerLogger;
@@ -42,7 +29,7 @@ export const HERALD_TOPICS = { topics: topics.map((t) => t.name) };
 
 /**
  * The scheduler's background work, built from its dependencies: the dispatcher (with its own
- * producer) and the recurring jobs (the processed_events and idempotency_keys cleanups). `close()` stops both (the
+ * producer) and the recurring jobs (the cleanups of every table with a retention). `close()` stops both (the
  * batch in flight is finished) and disconnects the producer; close it before the database.
  */
 export class SchedulerRuntime {
@@ -85,16 +72,7 @@ export class SchedulerRuntime {
    */
   async start(): Promise<void> {
     const { env, database } = this.#options;
-    await this.jobs.register(
-      CLEANUP_JOB_NAME,
-      env.CLEANUP_CRON,
-      cleanupProcessedEventsJob(database.db, env.PROCESSED_EVENTS_RETENTION_MS),
-    );
-    await this.jobs.register(
-      IDEMPOTENCY_CLEANUP_JOB_NAME,
-      env.CLEANUP_CRON,
-      cleanupIdempotencyKeysJob(database.db, env.IDEMPOTENCY_KEY_RETENTION_MS),
-    );
+    for (const { name, run } of cleanupJobs(database.db, env)) await this.jobs.register(name, env.CLEANUP_CRON, run);
     this.jobs.start();
     this.#starting = this.#startDispatcher();
   }
