@@ -115,8 +115,11 @@ export function renderTable(results: Results): string {
 
 function usageTable(name: string, r: SystemResult | undefined): string {
   if (!r) return '';
-  const lines = [`| ${name} process | CPU s | peak RSS MiB |`, '| --- | ---: | ---: |'];
-  for (const [proc, u] of Object.entries(r.usage)) lines.push(`| ${proc} | ${fmt(u.cpuSeconds)} | ${fmt(u.peakRssMiB, 0)} |`);
+  const lines = [`| ${name} process | CPU s | CPU ms a signup | peak RSS MiB |`, '| --- | ---: | ---: | ---: |'];
+  const perSignup = (cpuSeconds: number) => (r.signups > 0 ? (cpuSeconds * 1000) / r.signups : undefined);
+  for (const [proc, u] of Object.entries(r.usage)) {
+    lines.push(`| ${proc} | ${fmt(u.cpuSeconds)} | ${fmt(perSignup(u.cpuSeconds), 2)} | ${fmt(u.peakRssMiB, 0)} |`);
+  }
   return lines.join('\n');
 }
 
