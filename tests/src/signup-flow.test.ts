@@ -8,6 +8,7 @@ import {
   infrastructure,
   slackPosts,
   startService,
+  newTraceparent,
   tablesHolding,
   uniqueName,
   waitFor,
@@ -39,12 +40,12 @@ interface TimelineEntry {
   occurred_at: string;
 }
 
-async function signUp(fullName: string): Promise<{ id: string; email: string; username: string }> {
+async function signUp(fullName: string, headers: Record<string, string> = {}): Promise<{ id: string; email: string; username: string }> {
   const id = randomUUID().slice(0, 8);
   const body = { email: `${run}-${id}@example.com`, username: `f${id}`, full_name: fullName };
   const response = await fetch(`${api.url}/api/v1/users`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${signupKey}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${signupKey}`, ...headers },
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(201);
@@ -123,14 +124,26 @@ it('a signup returns at once, then gets its welcome email, Slack message and, 3 
   expect(await emailsTo(user.email)).toHaveLength(2);
 });
 
-it('deleting a user before the follow-up is due means no follow-up, and no table keeps their address', async () => {
-  const user = await signUp('Alan Turing');
+/** Jaeger's whole record of a trace (spans, their attributes and events), as text; '' while it has none. */
+async function traceText(traceId: string): Promise<string> {
+  const response = await fetch(new URL(`/api/traces/${traceId}`, infrastructure().jaegerUrl));
+  return response.ok ? (await response.text()).toLowerCase() : '';
+}
+
+it('deleting a user before the follow-up is due means no follow-up, and no table, span or log keeps their address', async () => {
+  const signupTrace = newTraceparent();
+  const user = await signUp('Alan Turing', { traceparent: signupTrace.traceparent });
   await waitFor(async () => (await timeline(user.id)).some((e) => e.status === 'scheduled'), {
     timeoutMs: 30_000,
     description: 'the follow-up to be scheduled',
   });
   expect(await tablesWith(user.email)).toEqual(expect.arrayContaining(['outbox', 'scheduled_messages', 'users']));
-  const response = await fetch(`${api.url}/api/v1/users/${user.id}`, { method: 'DELETE', headers: asAdmin });
+  const logged = [api, ...services].map((service) => service.output().length);
+  const deletionTrace = newTraceparent();
+  const response = await fetch(`${api.url}/api/v1/users/${user.id}`, {
+    method: 'DELETE',
+    headers: { ...asAdmin, traceparent: deletionTrace.traceparent },
+  });
   expect(response.status).toBe(204);
   expect((await fetch(`${api.url}/api/v1/users/${user.id}/notifications`, { headers: asAdmin })).status).toBe(404);
   // The scheduler deletes the follow-up on UserDeleted; a consumer's owed messages leave
@@ -145,6 +158,20 @@ it('deleting a user before the follow-up is due means no follow-up, and no table
   const emails = await emailsTo(user.email);
   expect(emails.map((m) => m.Subject)).toEqual(['Welcome Alan Turing!']);
   for (const text of [user.email, user.username]) expect(await tablesWith(text)).toEqual([]);
+  // Spans: the signup's trace (api, relay, email, Slack, scheduler) and the deletion's hold
+  // neither the address nor the username.
+  const traces = await waitFor(
+    async () => {
+      const texts = await Promise.all([traceText(signupTrace.traceId), traceText(deletionTrace.traceId)]);
+      // Both reached the scheduler, the last service either goes through before the checks.
+      return texts.every((text) => text.includes('herald-scheduler')) && texts;
+    },
+    { timeoutMs: 20_000, description: 'the signup and deletion traces in Jaeger' },
+  );
+  for (const text of traces) for (const personal of [user.email, user.username]) expect(text).not.toContain(personal.toLowerCase());
+  // Logs: nothing any service wrote since the deletion holds them.
+  const since = [api, ...services].map((service, i) => service.output().slice(logged[i]).toLowerCase()).join('\n');
+  for (const personal of [user.email, user.username]) expect(since).not.toContain(personal.toLowerCase());
 });
 
 it('an alert reaches both the admin inbox and the alerts channel', async () => {
