@@ -16,6 +16,7 @@ describe('scheduler env', () => {
       TIMELINE_RETENTION_MS: 90 * 86_400_000,
       SCHEDULED_MESSAGES_RETENTION_MS: 7 * 86_400_000,
       DEAD_LETTER_REDRIVES_RETENTION_MS: 30 * 86_400_000,
+      CONSUMER_OUTBOX_RETENTION_MS: 7 * 86_400_000,
       CLEANUP_CRON: '0 3 * * *',
       CONSUMER_GROUP: 'herald-scheduler',
       SCHEDULE_REQUEST_TOPIC_NAMES: ['follow-up.requested.v1'],

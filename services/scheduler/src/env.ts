@@ -47,6 +47,11 @@ export const EnvSchema = Type.Object({
   TIMELINE_RETENTION: Type.String({ minLength: 2, default: 'P90D' }),
   /** ISO-8601 duration scheduled messages are kept once dispatched or cancelled. */
   SCHEDULED_MESSAGES_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
+  /**
+   * ISO-8601 duration a consumer's owed messages are kept when no consumer of its group publishes
+   * them (a group that stopped for good): past it they are deleted, unsent.
+   */
+  CONSUMER_OUTBOX_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),
   /** ISO-8601 duration a redrive is remembered: longer than the dead-letter topics keep their letters. */
   DEAD_LETTER_REDRIVES_RETENTION: Type.String({ minLength: 2, default: 'P30D' }),
   /**
@@ -66,6 +71,7 @@ const RETENTIONS = [
   'TIMELINE_RETENTION',
   'SCHEDULED_MESSAGES_RETENTION',
   'DEAD_LETTER_REDRIVES_RETENTION',
+  'CONSUMER_OUTBOX_RETENTION',
 ] as const;
 type RetentionsMs = Record<`${(typeof RETENTIONS)[number]}_MS`, number>;
 

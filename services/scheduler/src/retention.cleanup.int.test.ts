@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { asc } from 'drizzle-orm';
 import {
+  consumerOutbox,
   deadLetterRedrives,
   migrateDatabase,
   notificationTimeline,
@@ -16,6 +17,7 @@ import type { SchedulerLogger } from './logger';
 import { RecurringJobs } from './recurring-jobs';
 import {
   cleanupJobs,
+  deleteAbandonedOwedBefore,
   deleteFinishedScheduledBefore,
   deletePublishedOutboxBefore,
   deleteRedrivesBefore,
@@ -128,6 +130,13 @@ describe('retention cleanups', () => {
     expect(await handle.db.select({ offset: deadLetterRedrives.offset }).from(deadLetterRedrives)).toEqual([{ offset: '3' }]);
   });
 
+  it('deletes the owed messages no consumer of their group published before the cutoff', async () => {
+    const owed = (label: string, createdAt: Date) => ({ id: randomUUID(), consumerGroup: label, eventId: label, messages: [], createdAt });
+    await handle.db.insert(consumerOutbox).values([owed('abandoned', ago(8 * DAY)), owed('older', ago(30 * DAY)), owed('fresh', ago(1000))]);
+    expect(await deleteAbandonedOwedBefore(handle.db, ago(7 * DAY), { batchSize: 1 })).toBe(2);
+    expect(await handle.db.select({ group: consumerOutbox.consumerGroup }).from(consumerOutbox)).toEqual([{ group: 'fresh' }]);
+  });
+
   it('runs every cleanup as a recurring job on CLEANUP_CRON, each with its retention, the count as its outcome', async () => {
     await handle.db.insert(outbox).values(outboxRow('ancient', ago(30 * DAY), ago(30 * DAY)));
     await handle.db.insert(notificationTimeline).values(timelineRow('ancient', ago(200 * DAY)));
@@ -144,6 +153,7 @@ describe('retention cleanups', () => {
       'cleanup-notification-timeline': 'ok: deleted 1',
       'cleanup-scheduled-messages': 'ok: deleted 0',
       'cleanup-dead-letter-redrives': 'ok: deleted 0',
+      'cleanup-consumer-outbox': 'ok: deleted 0',
     });
   });
 });

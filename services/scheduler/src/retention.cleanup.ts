@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import {
+  consumerOutbox,
   deadLetterRedrives,
   idempotencyKeys,
   notificationTimeline,
@@ -32,7 +33,11 @@ export interface DeleteOptions {
  */
 async function deleteInBatches(
   db: DbExecutor,
-  { table, key, where }: { table: typeof processedEvents | typeof idempotencyKeys | typeof deadLetterRedrives; key: SQL; where: SQL },
+  {
+    table,
+    key,
+    where,
+  }: { table: typeof processedEvents | typeof idempotencyKeys | typeof deadLetterRedrives | typeof consumerOutbox; key: SQL; where: SQL },
   options: DeleteOptions,
 ): Promise<number> {
   const batchSize = options.batchSize ?? 5000;
@@ -135,6 +140,16 @@ export function deleteRedrivesBefore(db: DbExecutor, cutoff: Date, options: Dele
   return deleteInBatches(db, { table: deadLetterRedrives, key: sql`dlq_topic, partition, "offset"`, where }, options);
 }
 
+/**
+ * Deletes the owed messages of consumer_outbox written before `cutoff`, unsent. A running group's
+ * consumers publish a row within seconds (the sweep of rows left by a stopped process), so a row
+ * this old belongs to a group that no longer runs; its events hold addresses, and its input
+ * topics have let go of the events that owed them.
+ */
+export function deleteAbandonedOwedBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
+  return deleteInBatches(db, { table: consumerOutbox, key: sql`id`, where: sql`created_at < ${cutoff}` }, options);
+}
+
 /** Deletes idempotency keys recorded before `cutoff`, in batches. */
 export function deleteIdempotencyKeysBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
   return deleteInBatches(db, { table: idempotencyKeys, key: sql`key`, where: sql`created_at < ${cutoff}` }, options);
@@ -180,6 +195,7 @@ export type Retentions = Pick<
   | 'TIMELINE_RETENTION_MS'
   | 'SCHEDULED_MESSAGES_RETENTION_MS'
   | 'DEAD_LETTER_REDRIVES_RETENTION_MS'
+  | 'CONSUMER_OUTBOX_RETENTION_MS'
 >;
 
 /** Every recurring cleanup, by its name in recurring_jobs; each runs on CLEANUP_CRON. */
@@ -197,5 +213,6 @@ export function cleanupJobs(db: Database, retentions: Retentions): { name: strin
       name: 'cleanup-dead-letter-redrives',
       run: retentionJob(deleteRedrivesBefore, db, retentions.DEAD_LETTER_REDRIVES_RETENTION_MS),
     },
+    { name: 'cleanup-consumer-outbox', run: retentionJob(deleteAbandonedOwedBefore, db, retentions.CONSUMER_OUTBOX_RETENTION_MS) },
   ];
 }
