@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { decodeEvent, UserCreated } from '@herald/contracts';
+import { decodeEvent, UserCreatedV2 } from '@herald/contracts';
 import { createKafka } from '@herald/kafka';
 import { infrastructure, startService, uniqueName, waitFor, runStack, type RunningService } from '@herald/testing';
 
@@ -45,11 +45,11 @@ afterAll(async () => {
   const seen: string[] = [];
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic: UserCreated.name, fromBeginning: true });
+    await consumer.subscribe({ topic: UserCreatedV2.name, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (String(message.key) !== user.id) return;
-        seen.push(decodeEvent(UserCreated, message.value).data.userId);
+        seen.push(decodeEvent(UserCreatedV2, message.value).data.userId);
       },
     });
     await waitFor(() => seen.length > 0, { timeoutMs: 90_000, description: 'the UserCreated event after Kafka is back' });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { decodeEvent, NotificationStatusV2, UserCreated, type EventOf } from '@herald/contracts';
+import { decodeEvent, NotificationStatusV2, UserCreatedV2, type EventOf } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { aUserCreated, emailsTo, infrastructure, runFromEnd, startService, uniqueName, waitFor, runStack } from '@herald/testing';
+import { aSignup, emailsTo, infrastructure, runFromEnd, startService, uniqueName, waitFor, runStack } from '@herald/testing';
 
 // SMTP down (Mailpit stopped): the welcome email is attempted at the policy's intervals, lands in
 // the email dead-letter topic after maximumAttempts; with Mailpit back, a redrive delivers it
@@ -36,8 +36,8 @@ const TOLERANCE_MS = 1000;
       },
     });
     runStack('stop', 'mailpit');
-    const event = aUserCreated({ userId, fullName: 'Smtp Down' });
-    await publishEvents(producer, UserCreated, [{ key: userId, event }]);
+    const user = await aSignup((query, values) => database.pool.query(query, values), { userId, fullName: 'Smtp Down' });
+    await publishEvents(producer, UserCreatedV2, [{ key: userId, event: user.event }]);
 
     const failures = await waitFor(() => {
       const found = statuses.filter((s) => s.data.status === 'retrying' || s.data.status === 'dead-lettered');
@@ -57,14 +57,14 @@ const TOLERANCE_MS = 1000;
     });
 
     runStack('start', 'mailpit');
-    const dlq = `${group}.user.created.v1.dlq`;
+    const dlq = `${group}.user.created.v2.dlq`;
     const letters = new DeadLetters(kafka, database);
     const [letter] = (await letters.list(dlq)).filter((l) => l.key === userId);
     expect(letter?.attempts).toBe(3);
     expect(await letters.redrive(dlq, [letter!.id])).toEqual({ redriven: [letter!.id], refused: [] });
-    await waitFor(async () => (await emailsTo(event.data.email)).length > 0, { timeoutMs: 30_000, description: 'the redriven email' });
+    await waitFor(async () => (await emailsTo(user.email)).length > 0, { timeoutMs: 30_000, description: 'the redriven email' });
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect((await emailsTo(event.data.email)).map((m) => m.Subject)).toEqual(['Welcome Smtp Down!']);
+    expect((await emailsTo(user.email)).map((m) => m.Subject)).toEqual(['Welcome Smtp Down!']);
   } finally {
     runStack('start', 'mailpit');
     await email.stop();

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
-import { RetryHeaders, UserCreated } from '@herald/contracts';
+import { RetryHeaders, UserCreatedV2 } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { aUserCreated, infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+import { aSignup, infrastructure, slackAttempts, slackFault, slackPosts, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
 
 // Dead letters as an operator handles them: list, inspect, redrive once the cause is fixed,
 // refuse a redrive loop, purge. The Slack service fails through the stand-in's faults.
@@ -14,11 +14,13 @@ const ROOT = path.resolve(__dirname, '../..');
 const run = uniqueName('dlq');
 const path_ = `/services/T000/B000/${run}`;
 const group = `${run}-slack`;
-const dlq = `${group}.user.created.v1.dlq`;
+const dlq = `${group}.user.created.v2.dlq`;
 const kafka = createKafka({ clientId: run, brokers: infrastructure().kafkaBrokers });
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 const database = openDatabase(infrastructure().databaseUrl, { max: 2 });
 const letters = new DeadLetters(kafka, database, { maxRedrives: 1 });
+/** A user written to `users`, and their UserCreated event: Slack reads the name from the row. */
+const signUp = () => aSignup((query, values) => database.pool.query(query, values), { fullName: 'Dee Letter' });
 let slack: RunningService;
 
 beforeAll(async () => {
@@ -37,8 +39,8 @@ afterAll(async () => {
 
 it('lists and inspects a dead letter, redrives it once the cause is fixed, and it is delivered once', async () => {
   await slackFault({ path: path_, status: 404, times: 1 });
-  const event = aUserCreated({ fullName: 'Dee Letter' });
-  await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
+  const { event, username } = await signUp();
+  await publishEvents(producer, UserCreatedV2, [{ key: event.data.userId, event }]);
 
   const [letter] = await waitFor(async () => {
     const found = (await letters.list(dlq)).filter((l) => l.key === event.data.userId);
@@ -49,14 +51,14 @@ it('lists and inspects a dead letter, redrives it once the cause is fixed, and i
     value: event,
     error: { type: 'SLACK_NOT_FOUND' },
     attempts: 1,
-    original: { topic: 'user.created.v1' },
+    original: { topic: 'user.created.v2' },
     group,
     redriveCount: 0,
     redriven: null,
   });
   expect(letter!.error.stack).toContain('SlackError');
   expect(await letters.inspect(dlq, letter!.partition, letter!.offset)).toEqual(letter);
-  expect((await letters.topics()).find((t) => t.dlq === dlq)).toMatchObject({ group, topic: 'user.created.v1', count: 1, redriven: 0 });
+  expect((await letters.topics()).find((t) => t.dlq === dlq)).toMatchObject({ group, topic: 'user.created.v2', count: 1, redriven: 0 });
 
   // The cause is fixed (the fault was used up): redrive through the CLI, as an operator would.
   const cli = spawnSync(process.execPath, [path.join(ROOT, 'packages/consumer/dist/dlq-cli.js'), 'redrive', dlq, letter!.id], {
@@ -66,7 +68,7 @@ it('lists and inspects a dead letter, redrives it once the cause is fixed, and i
   expect(cli.status).toBe(0);
   expect(JSON.parse(cli.stdout)).toEqual({ redriven: [letter!.id], refused: [] });
 
-  await waitFor(async () => (await slackPosts(path_)).some((p) => p.text?.includes(event.data.username)), {
+  await waitFor(async () => (await slackPosts(path_)).some((p) => p.text?.includes(username)), {
     timeoutMs: 30_000,
     description: 'the redriven Slack message',
   });
@@ -75,7 +77,7 @@ it('lists and inspects a dead letter, redrives it once the cause is fixed, and i
   expect(again.redriven).toEqual([]);
   expect(again.refused[0]?.reason).toMatch(/^already redriven/);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  expect((await slackPosts(path_)).filter((p) => p.text?.includes(event.data.username))).toHaveLength(1);
+  expect((await slackPosts(path_)).filter((p) => p.text?.includes(username))).toHaveLength(1);
 });
 
 it('a redriven letter that fails again comes back with its redrive count, and is not looped', async () => {
@@ -83,8 +85,8 @@ it('a redriven letter that fails again comes back with its redrive count, and is
   await slack.stop();
   slack = await startService('slack', { CONSUMER_GROUP: group, SLACK_SIGNUPS_WEBHOOK_URL: `${infrastructure().slackSinkUrl}${failing}` });
   await slackFault({ path: failing, status: 410, times: 10 });
-  const event = aUserCreated({ fullName: 'Dee Letter' });
-  await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
+  const { event } = await signUp();
+  await publishEvents(producer, UserCreatedV2, [{ key: event.data.userId, event }]);
   const mine = async (count: number) =>
     waitFor(async () => {
       const found = (await letters.list(dlq)).filter((l) => l.key === event.data.userId);
@@ -120,8 +122,8 @@ it('the api serves the same operations to an admin, and only to an admin', async
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   try {
-    const event = aUserCreated({ fullName: 'Dee Letter' });
-    await publishEvents(producer, UserCreated, [{ key: event.data.userId, event }]);
+    const { event } = await signUp();
+    await publishEvents(producer, UserCreatedV2, [{ key: event.data.userId, event }]);
     const letter = await waitFor(async () => {
       const response = await call('GET', `/api/v1/dead-letters/${dlq}`);
       const { letters: found } = (await response.json()) as { letters: { id: string; key: string }[] };

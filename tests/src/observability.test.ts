@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { EmailSent, UserCreated } from '@herald/contracts';
+import { EmailSentV2, UserCreatedV2 } from '@herald/contracts';
 import { createKafka } from '@herald/kafka';
 import {
   emailsTo,
@@ -86,9 +86,9 @@ describe('one signup, one trace', () => {
       async () => {
         const found = await jaegerTrace(traceId);
         const smtpSends = found.filter((s) => s.service === 'herald-email' && s.operationName === 'smtp send');
-        const followUp = found.some((s) => s.service === 'herald-email' && s.operationName === 'process follow-up.requested.v1');
-        // Both emails' email.sent.v1 reach the scheduler; the follow-up's comes last.
-        const emailsSent = found.filter((s) => s.service === 'herald-scheduler' && s.operationName === 'process email.sent.v1');
+        const followUp = found.some((s) => s.service === 'herald-email' && s.operationName === 'process follow-up.requested.v2');
+        // Both emails' email.sent.v2 reach the scheduler; the follow-up's comes last.
+        const emailsSent = found.filter((s) => s.service === 'herald-scheduler' && s.operationName === 'process email.sent.v2');
         return smtpSends.length >= 2 && followUp && emailsSent.length >= 2 && found.some((s) => s.service === 'herald-slack') && found;
       },
       { timeoutMs: 30_000, intervalMs: 500, description: `trace ${traceId} in Jaeger with the follow-up email` },
@@ -100,16 +100,16 @@ describe('one signup, one trace', () => {
       new Set(['herald-api', 'herald-email', 'herald-slack', 'herald-scheduler']),
     );
     expect(named('herald-api', 'POST /api/v1/users')).toHaveLength(1);
-    expect(named('herald-api', 'send user.created.v1')[0]?.kind).toBe('producer');
-    expect(named('herald-email', 'process user.created.v1')[0]?.kind).toBe('consumer');
-    expect(named('herald-slack', 'process user.created.v1')[0]?.kind).toBe('consumer');
+    expect(named('herald-api', 'send user.created.v2')[0]?.kind).toBe('producer');
+    expect(named('herald-email', 'process user.created.v2')[0]?.kind).toBe('consumer');
+    expect(named('herald-slack', 'process user.created.v2')[0]?.kind).toBe('consumer');
     expect(named('herald-slack', 'POST').length).toBeGreaterThanOrEqual(1); // undici, to the webhook
-    expect(named('herald-email', 'send email.sent.v1').length).toBeGreaterThanOrEqual(1);
+    expect(named('herald-email', 'send email.sent.v2').length).toBeGreaterThanOrEqual(1);
     // Both emails announce themselves; only the welcome email's schedules a follow-up.
-    expect(named('herald-scheduler', 'process email.sent.v1')).toHaveLength(2);
+    expect(named('herald-scheduler', 'process email.sent.v2')).toHaveLength(2);
     expect(named('herald-scheduler', 'schedule follow-up')).toHaveLength(1);
-    expect(named('herald-scheduler', 'dispatch follow-up.requested.v1')).toHaveLength(1);
-    expect(named('herald-email', 'process follow-up.requested.v1')).toHaveLength(1);
+    expect(named('herald-scheduler', 'dispatch follow-up.requested.v2')).toHaveLength(1);
+    expect(named('herald-email', 'process follow-up.requested.v2')).toHaveLength(1);
   });
 
   it('holds no Slack webhook URL (a secret: its path is the credential) in any span', () => {
@@ -123,7 +123,7 @@ describe('one signup, one trace', () => {
     const parentOf = (span: TracedSpan | undefined): TracedSpan | undefined =>
       span?.parentSpanID ? byId.get(span.parentSpanID) : undefined;
     // Walk up from the follow-up email's SMTP send to the HTTP request.
-    const followUpProcess = named('herald-email', 'process follow-up.requested.v1')[0];
+    const followUpProcess = named('herald-email', 'process follow-up.requested.v2')[0];
     const followUpSmtp = spans.find((s) => s.operationName === 'smtp send' && parentOf(s) === followUpProcess);
     expect(followUpSmtp).toBeDefined();
     const chain: string[] = [];
@@ -132,14 +132,14 @@ describe('one signup, one trace', () => {
     }
     expect(chain).toEqual([
       'herald-api: POST /api/v1/users',
-      'herald-api: send user.created.v1',
-      'herald-email: process user.created.v1',
-      'herald-email: send email.sent.v1',
-      'herald-scheduler: process email.sent.v1',
+      'herald-api: send user.created.v2',
+      'herald-email: process user.created.v2',
+      'herald-email: send email.sent.v2',
+      'herald-scheduler: process email.sent.v2',
       'herald-scheduler: schedule follow-up',
-      'herald-scheduler: dispatch follow-up.requested.v1',
-      'herald-scheduler: send follow-up.requested.v1',
-      'herald-email: process follow-up.requested.v1',
+      'herald-scheduler: dispatch follow-up.requested.v2',
+      'herald-scheduler: send follow-up.requested.v2',
+      'herald-email: process follow-up.requested.v2',
       'herald-email: smtp send',
     ]);
     // No span hangs loose: each one's parent is in the trace, but the request's (the caller's).
@@ -219,7 +219,7 @@ describe('/metrics on every service', () => {
     const moved = movedBetween(before, after);
 
     expect(moved('api', 'herald_http_requests_total', { route: '/api/v1/users', status_code: '201' })).toBe(1);
-    expect(moved('api', 'herald_outbox_published_total', { topic: UserCreated.name })).toBeGreaterThanOrEqual(1);
+    expect(moved('api', 'herald_outbox_published_total', { topic: UserCreatedV2.name })).toBeGreaterThanOrEqual(1);
     expect(moved('api', 'herald_outbox_publish_delay_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(after.api.some((s) => s.name === 'herald_outbox_backlog')).toBe(true);
     // Welcome and follow-up email; the Slack announcement; the scheduled follow-up. The services
@@ -234,7 +234,7 @@ describe('/metrics on every service', () => {
     // and no processed mark, and no duration observed.
     expect(moved('scheduler', 'herald_handler_messages_total', { group: groups.scheduler, outcome: 'ignored' })).toBeGreaterThanOrEqual(1);
     expect(moved('scheduler', 'herald_handler_duration_seconds_count', { group: groups.scheduler, outcome: 'ignored' })).toBe(0);
-    expect(moved('scheduler', 'herald_scheduler_dispatched_total', { topic: 'follow-up.requested.v1' })).toBeGreaterThanOrEqual(1);
+    expect(moved('scheduler', 'herald_scheduler_dispatched_total', { topic: 'follow-up.requested.v2' })).toBeGreaterThanOrEqual(1);
     expect(moved('scheduler', 'herald_scheduler_dispatch_lateness_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(after.scheduler.some((s) => s.name === 'herald_scheduler_pending')).toBe(true);
     for (const [service, group] of [['email', groups.email], ['slack', groups.slack], ['scheduler', groups.scheduler]] as const) {
@@ -261,8 +261,8 @@ describe('/metrics on every service', () => {
       description: 'the Slack message after one 503',
     });
     const broken = { key: randomUUID(), value: JSON.stringify({ not: 'an event' }) };
-    await producer.send({ topic: UserCreated.name, acks: -1, messages: [broken] });
-    await producer.send({ topic: EmailSent.name, acks: -1, messages: [broken] });
+    await producer.send({ topic: UserCreatedV2.name, acks: -1, messages: [broken] });
+    await producer.send({ topic: EmailSentV2.name, acks: -1, messages: [broken] });
 
     const after = await waitFor(
       async () => {

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { Partitioners } from 'kafkajs';
-import { RetryHeaders, UserCreated } from '@herald/contracts';
+import { RetryHeaders, UserCreatedV2 } from '@herald/contracts';
 import { DeadLetters } from '@herald/consumer';
 import { openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
-import { aUserCreated, freePort, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
+import { aSignup, freePort, infrastructure, startService, uniqueName, waitFor } from '@herald/testing';
 
 // startToCloseTimeout: an SMTP server that accepts the connection and never says a word must not
 // hold an attempt longer than the policy allows (nodemailer's own greeting timeout is 10 s).
@@ -27,13 +27,12 @@ it('aborts an attempt against an SMTP server that never answers, after startToCl
   });
   try {
     await producer.connect();
-    const event = aUserCreated({ fullName: 'Slow Server' });
-    const { userId } = event.data;
+    const { userId, event } = await aSignup((query, values) => database.pool.query(query, values), { fullName: 'Slow Server' });
     const published = Date.now();
-    await publishEvents(producer, UserCreated, [{ key: userId, event }]);
+    await publishEvents(producer, UserCreatedV2, [{ key: userId, event }]);
     const letters = new DeadLetters(kafka, database);
     const letter = await waitFor(async () => {
-      const found = await letters.list(`${group}.user.created.v1.dlq`).catch(() => []);
+      const found = await letters.list(`${group}.user.created.v2.dlq`).catch(() => []);
       return found.find((l) => l.key === userId);
     }, { timeoutMs: 30_000, intervalMs: 250, description: 'the timed-out attempt in the dead-letter topic' });
     expect(letter.error.type).toBe('START_TO_CLOSE_TIMEOUT');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { FollowUpRequested, newEvent } from '@herald/contracts';
+import { FollowUpRequestedV2, newEvent } from '@herald/contracts';
 import { nowMs, sleep } from '../clock.ts';
 import { signalGroup, startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
 import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.ts';
@@ -120,23 +120,25 @@ export class HeraldSystem implements SystemUnderTest {
 
   /**
    * Inserts the rows straight into scheduled_messages (what the scheduler would have stored) and
-   * notifies the dispatcher as ScheduledMessagesStore.schedule() does.
+   * notifies the dispatcher as ScheduledMessagesStore.schedule() does. A follow-up names its user
+   * by id and the email service reads the address from `users`, so the `late` kind, which is sent,
+   * writes its users too (`drain`'s are never sent: its email service is stopped).
    */
-  private async insertDue(items: readonly DueFollowUp[], dueAt: number, kind: string): Promise<void> {
+  private async insertDue(items: readonly DueFollowUp[], dueAt: number, kind: 'late' | 'drain'): Promise<void> {
     const due = new Date(dueAt);
     const client = await this.db.connect();
     try {
       await client.query('begin');
       for (let i = 0; i < items.length; i += 1000) {
-        const chunk = items.slice(i, i + 1000);
-        const values = chunk.map(({ email, username }) => {
-          const event = newEvent(
-            FollowUpRequested,
-            { userId: crypto.randomUUID(), email, username, fullName: 'Bench User', dueAt: due.toISOString() },
-            undefined,
-            due,
-          );
-          return [`bench:${kind}:${this.env.runId}:${username}`, FollowUpRequested.name, event.data.userId, JSON.stringify(event), due];
+        const chunk = items.slice(i, i + 1000).map((item) => ({ ...item, userId: crypto.randomUUID() }));
+        if (kind === 'late') {
+          const users = chunk.map(({ userId, email, username }) => [userId, email, username, 'Bench User']);
+          const rows = users.map((_, r) => `($${r * 4 + 1}, $${r * 4 + 2}, $${r * 4 + 3}, $${r * 4 + 4})`);
+          await client.query(`insert into users (id, email, username, full_name) values ${rows.join(', ')}`, users.flat());
+        }
+        const values = chunk.map(({ userId, username }) => {
+          const event = newEvent(FollowUpRequestedV2, { userId, dueAt: due.toISOString() }, undefined, due);
+          return [`bench:${kind}:${this.env.runId}:${username}`, FollowUpRequestedV2.name, userId, JSON.stringify(event), due];
         });
         const params = values.flat();
         const rows = values.map((_, r) => `($${r * 5 + 1}, $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}::jsonb, $${r * 5 + 5})`);

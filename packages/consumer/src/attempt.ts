@@ -15,7 +15,8 @@ export class AttemptCutError extends Error {
 }
 
 export type AttemptResult =
-  | { ok: true; emitted: OwedMessage[] }
+  /** `skipped`: the reason the handler gave for owing the event nothing. */
+  | { ok: true; emitted: OwedMessage[]; skipped?: string }
   /** `cut`: aborted by a stop, so neither done nor failed: it is left for the next run. */
   | { ok: false; error: unknown; cut: boolean };
 
@@ -28,6 +29,7 @@ export async function runAttempt(d: ValidDelivery, logger: Logger, routing: Fail
   const { registration, event, message, headers, attempt } = d;
   const { policy } = registration;
   const emitted: OwedMessage[] = [];
+  let skipped: string | undefined;
   const abort = new AbortController();
   const timeout = setTimeout(() => abort.abort(new AttemptTimeoutError(policy.startToCloseTimeout)), policy.startToCloseTimeout);
   const onCut = (): void => abort.abort(new AttemptCutError());
@@ -50,6 +52,9 @@ export async function runAttempt(d: ValidDelivery, logger: Logger, routing: Fail
       if (!built) throw new Error(`${registration.name}: status() needs a describe() on the registration`);
       emitted.push(built);
     },
+    skip: (reason) => {
+      skipped = reason;
+    },
   };
   try {
     await Promise.race([
@@ -58,7 +63,7 @@ export async function runAttempt(d: ValidDelivery, logger: Logger, routing: Fail
         abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error), { once: true });
       }),
     ]);
-    return { ok: true, emitted };
+    return skipped === undefined ? { ok: true, emitted } : { ok: true, emitted, skipped };
   } catch (error) {
     return { ok: false, error, cut: error instanceof AttemptCutError };
   } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
 import pino from 'pino';
-import { UserCreated, type EventOf } from '@herald/contracts';
+import { UserCreatedV2, type EventOf } from '@herald/contracts';
 import { openDatabase } from '@herald/db';
 import { createKafka, HeraldPartitioner, partitionOfKey, toMessage } from '@herald/kafka';
 import { registry } from '@herald/telemetry';
@@ -36,7 +36,7 @@ afterAll(async () => {
   await database.close();
 });
 
-/** A user id whose events land on `partition` of UserCreated. */
+/** A user id whose events land on `partition` of UserCreatedV2. */
 function userOn(partition: number): string {
   for (;;) {
     const id = randomUUID();
@@ -45,8 +45,8 @@ function userOn(partition: number): string {
 }
 
 /** Publishes one event and returns its offset. */
-async function publish(event: EventOf<typeof UserCreated>): Promise<number> {
-  const [meta] = await producer.send({ topic: UserCreated.name, acks: -1, messages: [toMessage(UserCreated, event.data.userId, event)] });
+async function publish(event: EventOf<typeof UserCreatedV2>): Promise<number> {
+  const [meta] = await producer.send({ topic: UserCreatedV2.name, acks: -1, messages: [toMessage(UserCreatedV2, event.data.userId, event)] });
   return Number(meta?.baseOffset);
 }
 
@@ -60,7 +60,7 @@ function gate(): { wait: Promise<void>; open: () => void } {
 }
 
 async function committed(groupId: string, partition: number): Promise<number> {
-  const [topic] = await admin.fetchOffsets({ groupId, topics: [UserCreated.name] });
+  const [topic] = await admin.fetchOffsets({ groupId, topics: [UserCreatedV2.name] });
   return Number(topic?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
 }
 
@@ -72,12 +72,12 @@ async function inProgress(groupId: string): Promise<number | undefined> {
 
 async function startRunner(
   groupId: string,
-  handle: (ctx: HandlerContext<typeof UserCreated>) => Promise<void>,
+  handle: (ctx: HandlerContext<typeof UserCreatedV2>) => Promise<void>,
   options: Partial<ConsumerRunnerOptions> = {},
   policy = DEFAULT_RETRY_POLICY,
 ): Promise<ConsumerRunner> {
   const runner = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitLingerMs: 100, ...options });
-  runner.register({ topic: UserCreated, name: `${groupId}:users`, policy, handle: (ctx) => handle(ctx) });
+  runner.register({ topic: UserCreatedV2, name: `${groupId}:users`, policy, handle: (ctx) => handle(ctx) });
   runners.push(runner);
   await runner.start();
   await waitFor(() => runner.isJoined(), { timeoutMs: 30_000, description: `${groupId} to join` });
@@ -132,7 +132,7 @@ describe('ConsumerRunner reading ahead', () => {
     const held = gate();
     const calls: { runner: string; eventId: string }[] = [];
     const mine = new Set<string>(slow.map((e) => e.data.userId));
-    const handler = (name: string) => async ({ event }: HandlerContext<typeof UserCreated>) => {
+    const handler = (name: string) => async ({ event }: HandlerContext<typeof UserCreatedV2>) => {
       if (!mine.has(event.data.userId)) return;
       calls.push({ runner: name, eventId: event.id });
       if (slowIds.has(event.id)) await held.wait;
@@ -143,7 +143,7 @@ describe('ConsumerRunner reading ahead', () => {
 
     // A second member joins; the group cannot settle until the first has finished its messages.
     const second = new ConsumerRunner({ kafka, groupId, channel: 'email', database, logger, start: 'latest', commitLingerMs: 100 });
-    second.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handler('second')(ctx) });
+    second.register({ topic: UserCreatedV2, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle: (ctx) => handler('second')(ctx) });
     runners.push(second);
     // kafkajs' run() returns once the member has joined: not before the first one finished.
     const secondStarted = second.start();
@@ -172,7 +172,7 @@ describe('ConsumerRunner reading ahead', () => {
     const policy = resolvePolicy(DEFAULT_RETRY_POLICY, { initialInterval: 'PT2S', jitter: 0 });
     const event = aUserCreated({ userId: userOn(4) });
     const calls: { runner: string; attempt: number }[] = [];
-    const handler = (name: string) => async ({ event: e, attempt }: HandlerContext<typeof UserCreated>) => {
+    const handler = (name: string) => async ({ event: e, attempt }: HandlerContext<typeof UserCreatedV2>) => {
       if (e.id !== event.id) return;
       calls.push({ runner: name, attempt });
       if (attempt === 1) throw new Error('the first attempt fails');

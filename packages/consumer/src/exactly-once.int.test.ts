@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
-import { newEvent, SlackMessageSent, UserCreated, type EventOf } from '@herald/contracts';
+import { newEvent, SlackMessageSent, UserCreatedV2, type EventOf } from '@herald/contracts';
 import { openDatabase, type DatabaseHandle } from '@herald/db';
 import { createKafka, HeraldPartitioner, toMessage } from '@herald/kafka';
 import { aUserCreated, infrastructure, NetworkCut, runFromEnd, uniqueName, waitFor } from '@herald/testing';
@@ -19,7 +19,7 @@ const kafka = createKafka({ clientId: 'exactly-once-test', brokers: infra.kafkaB
 const logger = pino({ level: 'silent' });
 let producer: Producer;
 let watcher: Consumer;
-/** The SlackMessageSent events published since the tests began, by causation (the UserCreated). */
+/** The SlackMessageSent events published since the tests began, by causation (the UserCreatedV2). */
 const published = new Map<string, string[]>();
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -49,7 +49,7 @@ afterAll(async () => {
 async function startRunner(
   groupId: string,
   cuts: { kafka?: NetworkCut; postgres?: NetworkCut },
-  handle: (ctx: HandlerContext<typeof UserCreated>) => Promise<void>,
+  handle: (ctx: HandlerContext<typeof UserCreatedV2>) => Promise<void>,
 ): Promise<ConsumerRunner> {
   const kafkaCut = cuts.kafka ?? new NetworkCut();
   const postgresCut = cuts.postgres ?? new NetworkCut();
@@ -59,7 +59,7 @@ async function startRunner(
   const db: DatabaseHandle = openDatabase(url.toString(), { connectionTimeoutMillis: 1000 });
   const client = createKafka({ clientId: groupId, brokers: infra.kafkaBrokers, log: () => undefined, overrides: { socketFactory: kafkaCut.kafkaSocketFactory } });
   const runner = new ConsumerRunner({ kafka: client, groupId, channel: 'slack', database: db, logger, start: 'latest' });
-  runner.register({ topic: UserCreated, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle });
+  runner.register({ topic: UserCreatedV2, name: `${groupId}:users`, policy: DEFAULT_RETRY_POLICY, handle });
   let stopped = false;
   cleanups.push(async () => {
     kafkaCut.restore();
@@ -82,7 +82,7 @@ async function startRunner(
 }
 
 /** The event a handler emits for `event`: its side effect's announcement. */
-function announcement(event: EventOf<typeof UserCreated>): EventOf<typeof SlackMessageSent> {
+function announcement(event: EventOf<typeof UserCreatedV2>): EventOf<typeof SlackMessageSent> {
   return newEvent(
     SlackMessageSent,
     { subjectId: event.data.userId, channel: 'signups', sentAt: new Date().toISOString() },
@@ -90,8 +90,8 @@ function announcement(event: EventOf<typeof UserCreated>): EventOf<typeof SlackM
   );
 }
 
-async function publish(event: EventOf<typeof UserCreated>): Promise<void> {
-  await producer.send({ topic: UserCreated.name, acks: -1, messages: [toMessage(UserCreated, event.data.userId, event)] });
+async function publish(event: EventOf<typeof UserCreatedV2>): Promise<void> {
+  await producer.send({ topic: UserCreatedV2.name, acks: -1, messages: [toMessage(UserCreatedV2, event.data.userId, event)] });
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,7 +158,7 @@ it('lets an attempt in progress finish on a graceful stop, and the next consumer
   const calls: string[] = [];
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const handler = (name: string) => async (ctx: HandlerContext<typeof UserCreated>) => {
+  const handler = (name: string) => async (ctx: HandlerContext<typeof UserCreatedV2>) => {
     if (ctx.event.id !== event.id) return;
     calls.push(name);
     // A slow SMTP exchange that does not listen to the abort signal.

@@ -27,6 +27,11 @@ export interface HandlerContext<T extends Topic = Topic> {
   emit<U extends Topic>(topic: U, key: string, event: EventOf<U>, headers?: IHeaders): void;
   /** Queues a notification.status.v2 event about this event's notification (needs `describe`). */
   status(status: NotificationStatusValue, extra?: { detail?: string; nextAt?: Date }): void;
+  /**
+   * Says the event is owed nothing (the user it names was deleted): it is marked processed and
+   * counted as `skipped`, never retried nor dead-lettered. `reason` is logged: no personal data.
+   */
+  skip(reason: string): void;
 }
 
 /** Which notification an event is about, for status events. */
@@ -52,7 +57,7 @@ export interface HandlerRegistration<T extends Topic = Topic> {
 }
 
 /** What happened to one message, for metrics and tests. */
-export type Outcome = 'handled' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered' | 'deferred';
+export type Outcome = 'handled' | 'skipped' | 'duplicate' | 'ignored' | 'retried' | 'dead-lettered' | 'deferred';
 
 export interface OutcomeRecord {
   handler: string;

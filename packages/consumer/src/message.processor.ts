@@ -232,7 +232,8 @@ export class MessageProcessor {
     if (result.ok) {
       // 3 and 4.
       if (!(await this.settle(event.id, { outcome: 'handled', attempt: null }, result.emitted, logger, batch))) return false;
-      record('handled', { eventId: event.id });
+      if (result.skipped !== undefined) logger.info({ reason: result.skipped }, 'skipped: nothing owed');
+      record(result.skipped === undefined ? 'handled' : 'skipped', { eventId: event.id });
       return true;
     }
     const why = classify(result.error, policy);

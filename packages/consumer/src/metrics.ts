@@ -3,7 +3,7 @@ import type { OutcomeRecord } from './handler';
 
 const messages = counter({
   name: 'herald_handler_messages_total',
-  help: 'Messages a handler finished with, by outcome: handled, retried (sent to a retry topic), dead_lettered, duplicate (already handled by the group), ignored (not an event the handler acts on), deferred (waited for its retry time)',
+  help: 'Messages a handler finished with, by outcome: handled, skipped (owed nothing: the user it names is gone), retried (sent to a retry topic), dead_lettered, duplicate (already handled by the group), ignored (not an event the handler acts on), deferred (waited for its retry time)',
   labelNames: ['group', 'handler', 'outcome'],
 });
 

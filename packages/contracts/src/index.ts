@@ -14,11 +14,14 @@ export type { Violation } from './errors';
 export { Headers, RetryHeaders } from './headers';
 export {
   UserCreated,
+  UserCreatedV2,
   UserDeleted,
   AlertRaised,
   EmailSent,
+  EmailSentV2,
   SlackMessageSent,
   FollowUpRequested,
+  FollowUpRequestedV2,
   ScheduleRequested,
   ScheduleCancelRequested,
   NotificationStatus,
@@ -29,8 +32,10 @@ export {
 } from './topics';
 export {
   UserCreatedData,
+  UserCreatedV2Data,
   UserDeletedData,
   FollowUpRequestedData,
+  FollowUpRequestedV2Data,
   USER_LIMITS,
   USERNAME_PATTERN,
   FULL_NAME_PATTERN,
@@ -41,6 +46,7 @@ export {
 export { AlertRaisedData, SEVERITIES, ALERT_MESSAGE_MAX_LENGTH } from './events/alert';
 export {
   EmailSentData,
+  EmailSentV2Data,
   SlackMessageSentData,
   NotificationStatusData,
   NotificationStatusV2Data,

@@ -5,8 +5,12 @@ import {
   followUpOf,
   MAX_EVENT_BYTES,
   newEvent,
+  SCHEDULABLE_TOPICS,
   topics,
   UserCreated,
+  UserCreatedV2,
+  EmailSentV2,
+  FollowUpRequestedV2,
 } from './index';
 
 const data = {
@@ -89,5 +93,20 @@ describe('encodeEvent / decodeEvent', () => {
 
   it('accepts markup in a full name: escaping is the renderer’s job', () => {
     expect(() => newEvent(UserCreated, { ...data, fullName: '<script>alert(1)</script> <!channel>' })).not.toThrow();
+  });
+});
+
+describe('the events about a user', () => {
+  it('carry their id and no personal data from v2 on, so Kafka never holds an address', () => {
+    for (const topic of [UserCreatedV2, EmailSentV2, FollowUpRequestedV2]) {
+      const fields = Object.keys((topic.data as { properties: object }).properties);
+      expect({ topic: topic.name, personal: fields.filter((f) => ['email', 'username', 'fullName', 'recipient'].includes(f)) }).toEqual({ topic: topic.name, personal: [] });
+    }
+    expect(() => newEvent(UserCreatedV2, data as never)).toThrow(ContractViolationError);
+    expect(newEvent(UserCreatedV2, { userId: data.userId, createdAt: data.createdAt }).data).toEqual({ userId: data.userId, createdAt: data.createdAt });
+  });
+
+  it('may be scheduled only as a follow-up.requested.v2, which holds no address', () => {
+    expect(SCHEDULABLE_TOPICS.map((t) => t.name)).toEqual(['follow-up.requested.v2']);
   });
 });

@@ -1,8 +1,9 @@
 import { defineTopic, type Topic } from './topic';
-import { FollowUpRequestedData, UserCreatedData, UserDeletedData } from './events/user';
+import { FollowUpRequestedData, FollowUpRequestedV2Data, UserCreatedData, UserCreatedV2Data, UserDeletedData } from './events/user';
 import { AlertRaisedData } from './events/alert';
 import {
   EmailSentData,
+  EmailSentV2Data,
   NotificationStatusData,
   NotificationStatusV2Data,
   ScheduleCancelRequestedData,
@@ -10,15 +11,29 @@ import {
   SlackMessageSentData,
 } from './events/delivery';
 
-/** A user signed up. Email sends the welcome email, Slack announces the signup. */
+/**
+ * A user signed up, with their address and name. No longer written: UserCreatedV2 took its place,
+ * so that Kafka holds no personal data. Defined so that a reader of its history can decode it.
+ */
 export const UserCreated = defineTopic({
   baseName: 'user.created',
   version: 1,
   eventType: 'UserCreated',
   partitions: 6,
   key: 'userId',
-  description: 'A user signed up (api, through the outbox).',
+  description: 'No longer written: user.created.v2 took its place.',
   data: UserCreatedData,
+});
+
+/** A user signed up. Email sends the welcome email, Slack announces the signup, each reading the user. */
+export const UserCreatedV2 = defineTopic({
+  baseName: 'user.created',
+  version: 2,
+  eventType: 'UserCreated',
+  partitions: 6,
+  key: 'userId',
+  description: 'A user signed up (api, through the outbox): their id only; email and Slack read the live user, and skip one deleted.',
+  data: UserCreatedV2Data,
 });
 
 /** A user was deleted: pending follow-ups for them are cancelled. */
@@ -43,15 +58,26 @@ export const AlertRaised = defineTopic({
   data: AlertRaisedData,
 });
 
-/** An email was accepted by the SMTP server. */
+/** An email was accepted by the SMTP server, with its recipient. No longer written: EmailSentV2. */
 export const EmailSent = defineTopic({
   baseName: 'email.sent',
   version: 1,
   eventType: 'EmailSent',
   partitions: 6,
   key: 'subjectId',
-  description: 'An email was accepted by SMTP (email); a welcome email schedules the follow-up.',
+  description: 'No longer written: email.sent.v2 took its place.',
   data: EmailSentData,
+});
+
+/** An email was accepted by the SMTP server; its recipient is not said. */
+export const EmailSentV2 = defineTopic({
+  baseName: 'email.sent',
+  version: 2,
+  eventType: 'EmailSent',
+  partitions: 6,
+  key: 'subjectId',
+  description: 'An email was accepted by SMTP (email), without its recipient; a welcome email schedules the follow-up.',
+  data: EmailSentV2Data,
 });
 
 /** A Slack message was accepted by the webhook. */
@@ -65,15 +91,26 @@ export const SlackMessageSent = defineTopic({
   data: SlackMessageSentData,
 });
 
-/** The follow-up email fell due. */
+/** The follow-up email fell due, with the user's address and name. No longer written: FollowUpRequestedV2. */
 export const FollowUpRequested = defineTopic({
   baseName: 'follow-up.requested',
   version: 1,
   eventType: 'FollowUpRequested',
   partitions: 6,
   key: 'userId',
-  description: "A follow-up fell due (scheduler); email sends the follow-up email, and the api's timeline records it as the follow-up's `due` step.",
+  description: 'No longer written: follow-up.requested.v2 took its place.',
   data: FollowUpRequestedData,
+});
+
+/** The follow-up email fell due: the user's id only. */
+export const FollowUpRequestedV2 = defineTopic({
+  baseName: 'follow-up.requested',
+  version: 2,
+  eventType: 'FollowUpRequested',
+  partitions: 6,
+  key: 'userId',
+  description: "A follow-up fell due (scheduler); email reads the live user and sends the follow-up email, and the api's timeline records it as the follow-up's `due` step.",
+  data: FollowUpRequestedV2Data,
 });
 
 /** Deliver a message to a topic at a time: the scheduler's generic request. */
@@ -127,11 +164,14 @@ export const NotificationStatusV2 = defineTopic({
 /** Every topic Herald owns, in the order the README's topic table lists them. */
 export const topics: readonly Topic[] = Object.freeze([
   UserCreated,
+  UserCreatedV2,
   UserDeleted,
   AlertRaised,
   EmailSent,
+  EmailSentV2,
   SlackMessageSent,
   FollowUpRequested,
+  FollowUpRequestedV2,
   ScheduleRequested,
   ScheduleCancelRequested,
   NotificationStatus,
@@ -144,7 +184,7 @@ export const topics: readonly Topic[] = Object.freeze([
  * choosing. Never an alert (it would go around the api's admin check), a signup, or an event
  * that says a step happened.
  */
-export const SCHEDULABLE_TOPICS: readonly Topic[] = Object.freeze([FollowUpRequested]);
+export const SCHEDULABLE_TOPICS: readonly Topic[] = Object.freeze([FollowUpRequestedV2]);
 
 /** The topic with this name, if Herald owns it. */
 export function topicByName(name: string): Topic | undefined {

@@ -2,7 +2,8 @@ export { openDatabase, databaseReachable } from './client';
 export { isDatabaseUnavailable } from './unavailable';
 export type { Database, DatabaseHandle } from './client';
 export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
-export { liveUserFields } from './live-users';
+export { liveUserFields, readLiveUsers } from './live-users';
+export type { LiveUser } from './live-users';
 export * as schema from './schema';
 export {
   users,

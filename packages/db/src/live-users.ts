@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { sql } from 'drizzle-orm';
 import { users } from './schema';
 
@@ -11,3 +12,26 @@ export const liveUserFields = {
   username: sql<string>`${users.username}`,
   fullName: sql<string>`${users.fullName}`,
 };
+
+/** A user not deleted: what a message to them needs. */
+export interface LiveUser {
+  email: string;
+  username: string;
+  fullName: string;
+}
+
+/**
+ * The users among `ids` that are not deleted, by id, in one primary-key lookup. A deleted or
+ * unknown id is absent: its personal data is erased, and nothing is to be sent to it.
+ */
+export async function readLiveUsers(pool: Pool, ids: readonly string[]): Promise<Map<string, LiveUser>> {
+  const found = new Map<string, LiveUser>();
+  if (ids.length === 0) return found;
+  const { rows } = await pool.query<{ id: string; email: string; username: string; full_name: string }>({
+    name: 'herald-live-users',
+    text: 'select id, email, username, full_name from users where id = any($1::uuid[]) and deleted_at is null',
+    values: [ids],
+  });
+  for (const row of rows) found.set(row.id, { email: row.email, username: row.username, fullName: row.full_name });
+  return found;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
 import type { Consumer } from 'kafkajs';
-import { decodeEvent, UserCreated } from '@herald/contracts';
+import { decodeEvent, UserCreatedV2 } from '@herald/contracts';
 import { openDatabase, outbox } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
@@ -29,12 +29,12 @@ describe('OutboxRelay', () => {
   beforeAll(async () => {
     consumer = kafka.consumer({ groupId: uniqueName('api-relay-test') });
     await consumer.connect();
-    await runFromEnd(kafka, consumer, UserCreated.name, {
+    await runFromEnd(kafka, consumer, UserCreatedV2.name, {
       // Other tests write to this topic too, not always valid events: never throw here.
       eachMessage: async ({ message }) => {
         const key = String(message.key);
         if (!keys.has(key)) return;
-        received.push({ key, eventId: decodeEvent(UserCreated, message.value).id });
+        received.push({ key, eventId: decodeEvent(UserCreatedV2, message.value).id });
       },
     });
   });
@@ -44,13 +44,13 @@ describe('OutboxRelay', () => {
     await database.close();
   });
 
-  /** Writes one UserCreated outbox row per key, each in its own transaction, in order. */
+  /** Writes one UserCreatedV2 outbox row per key, each in its own transaction, in order. */
   async function write(userIds: string[]): Promise<{ id: bigint; eventId: string; key: string }[]> {
     const rows = [];
     for (const key of userIds) {
       keys.add(key);
-      const event = aUserCreated({ userId: key, fullName: 'Relay Test' });
-      await database.db.transaction((tx) => appendToOutbox(tx, UserCreated, key, event));
+      const event = aUserCreated({ userId: key });
+      await database.db.transaction((tx) => appendToOutbox(tx, UserCreatedV2, key, event));
       rows.push({ eventId: event.id, key });
     }
     const stored = await database.db

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
-import { EmailSent, FollowUpRequested, Headers, newEvent, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
+import { EmailSentV2, FollowUpRequestedV2, Headers, newEvent, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
 import { notificationTimeline, openDatabase, type Database } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
@@ -61,10 +61,10 @@ describe('TimelineProjector', () => {
     const subject = randomUUID();
     const traceId = 'b'.repeat(32);
     const sentAt = '2026-12-04T10:00:00.000Z';
-    const email = newEvent(EmailSent, { subjectId: subject, template: 'welcome', recipient: 'ada@herald.test', messageId: '<m-1@herald.local>', sentAt });
+    const email = newEvent(EmailSentV2, { subjectId: subject, template: 'welcome', messageId: '<m-1@herald.local>', sentAt });
     const slack = newEvent(SlackMessageSent, { subjectId: subject, channel: 'signups', sentAt });
     const headers = { [Headers.attempt]: '2', traceparent: `00-${traceId}-${'c'.repeat(16)}-01` };
-    await producer.send({ topic: EmailSent.name, messages: [{ key: subject, value: JSON.stringify(email), headers }] });
+    await producer.send({ topic: EmailSentV2.name, messages: [{ key: subject, value: JSON.stringify(email), headers }] });
     // No headers of its own: attempt 1, no trace.
     await producer.send({ topic: SlackMessageSent.name, messages: [{ key: subject, value: JSON.stringify(slack) }] });
     await waitFor(async () => (await timelineHas(subject, email.id)()) && (await timelineHas(subject, slack.id)()), {
@@ -102,14 +102,8 @@ describe('TimelineProjector', () => {
   });
 
   const followUp = (userId: string) =>
-    newEvent(FollowUpRequested, {
-      userId,
-      // Its own address: the email service of a running stack sends it.
-      email: `due-${userId}@herald.test`,
-      username: 'ada',
-      fullName: 'Ada Lovelace',
-      dueAt: new Date().toISOString(),
-    });
+    // A user nobody wrote: the email service of a running stack finds no one and sends nothing.
+    newEvent(FollowUpRequestedV2, { userId, dueAt: new Date().toISOString() });
 
   it('records a published follow-up as its due step, at the time it was published, once', async () => {
     const subject = randomUUID();
@@ -117,7 +111,7 @@ describe('TimelineProjector', () => {
     const publishedAt = Date.now() - 5000;
     const message = { key: subject, value: JSON.stringify(event), timestamp: String(publishedAt) };
     // Published twice, as a dispatcher that crashed before its commit would.
-    await producer.send({ topic: FollowUpRequested.name, messages: [message, message] });
+    await producer.send({ topic: FollowUpRequestedV2.name, messages: [message, message] });
     const marker = status(subject);
     await publish([marker]);
     await waitFor(async () => (await timelineHas(subject, event.id)()) && (await timelineHas(subject, marker.id)()), {
@@ -158,7 +152,7 @@ describe('TimelineProjector', () => {
   it('skips a follow-up that breaks its contract without blocking the partition', async () => {
     const subject = randomUUID();
     const broken = JSON.stringify({ ...followUp(subject), data: { userId: subject } });
-    await expectSkippedWithoutBlocking(FollowUpRequested.name, subject, ['garbage', broken], followUp(subject));
+    await expectSkippedWithoutBlocking(FollowUpRequestedV2.name, subject, ['garbage', broken], followUp(subject));
   });
 
   it('skips invalid messages without blocking the partition', async () => {

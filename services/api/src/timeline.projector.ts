@@ -3,8 +3,8 @@ import { Coalescer } from '@herald/consumer';
 import {
   ContractViolationError,
   decodeEvent,
-  EmailSent,
-  FollowUpRequested,
+  EmailSentV2,
+  FollowUpRequestedV2,
   Headers,
   NotificationStatusV2,
   SlackMessageSent,
@@ -48,7 +48,7 @@ export interface TimelineProjectorOptions {
 }
 
 /** The topics the timeline is projected from. */
-export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatusV2, EmailSent, SlackMessageSent, FollowUpRequested];
+export const TIMELINE_TOPICS: readonly Topic[] = [NotificationStatusV2, EmailSentV2, SlackMessageSent, FollowUpRequestedV2];
 
 /** The attempt and trace a delivery event's headers carry. */
 function deliveryHeaders(headers: IHeaders = {}): DeliveryHeaders {
@@ -113,10 +113,10 @@ export class TimelineProjector {
 
   private recordOf(topic: string, message: KafkaMessage): TimelineRecord {
     switch (topic) {
-      case FollowUpRequested.name:
-        return followUpDueRecord(decodeEvent(FollowUpRequested, message.value), new Date(Number(message.timestamp)));
-      case EmailSent.name:
-        return emailSentRecord(decodeEvent(EmailSent, message.value), deliveryHeaders(message.headers));
+      case FollowUpRequestedV2.name:
+        return followUpDueRecord(decodeEvent(FollowUpRequestedV2, message.value), new Date(Number(message.timestamp)));
+      case EmailSentV2.name:
+        return emailSentRecord(decodeEvent(EmailSentV2, message.value), deliveryHeaders(message.headers));
       case SlackMessageSent.name:
         return slackSentRecord(decodeEvent(SlackMessageSent, message.value), deliveryHeaders(message.headers));
       default:

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { EmailSent, EventOf, FollowUpRequested, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
+import type { EmailSentV2, EventOf, FollowUpRequestedV2, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
 import { notificationTimeline, users, type Database } from '@herald/db';
 import type { Transaction } from './idempotency';
 
@@ -55,7 +55,7 @@ export function statusRecord(event: EventOf<typeof NotificationStatus> | EventOf
 const SLACK_NOTIFICATIONS = { signups: 'signup-announcement', alerts: 'alert' } as const;
 
 /** An email accepted by SMTP as its `sent` row: the event is the fact, so its id is the row's. */
-export function emailSentRecord(event: EventOf<typeof EmailSent>, headers: DeliveryHeaders): TimelineRecord {
+export function emailSentRecord(event: EventOf<typeof EmailSentV2>, headers: DeliveryHeaders): TimelineRecord {
   const { data } = event;
   return sentRecord(event, headers, {
     channel: 'email',
@@ -75,7 +75,7 @@ export function slackSentRecord(event: EventOf<typeof SlackMessageSent>, headers
 }
 
 function sentRecord(
-  event: EventOf<typeof EmailSent> | EventOf<typeof SlackMessageSent>,
+  event: EventOf<typeof EmailSentV2> | EventOf<typeof SlackMessageSent>,
   headers: DeliveryHeaders,
   row: { channel: string; notification: string; detail: string },
 ): TimelineRecord {
@@ -98,7 +98,7 @@ function sentRecord(
  * A follow-up the scheduler published as a `due` row: the follow-up event is the fact, so its id
  * is the row's (a republished follow-up, same id, adds nothing) and `publishedAt` its time.
  */
-export function followUpDueRecord(event: EventOf<typeof FollowUpRequested>, publishedAt: Date): TimelineRecord {
+export function followUpDueRecord(event: EventOf<typeof FollowUpRequestedV2>, publishedAt: Date): TimelineRecord {
   return {
     eventId: event.id,
     subjectId: event.data.userId,

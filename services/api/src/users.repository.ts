@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { newEvent, UserCreated, UserDeleted } from '@herald/contracts';
+import { newEvent, UserCreatedV2, UserDeleted } from '@herald/contracts';
 import { idempotencyKeys, liveUserFields, notificationTimeline, outbox, users, type Database } from '@herald/db';
 import { ApiError, violatedUniqueConstraint, type ErrorCode } from './errors';
 import type { Transaction } from './idempotency';
@@ -26,18 +26,13 @@ const TAKEN: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
  * (insert, insert, notify, commit) is most of what a signup costs the api.
  */
 export async function createUser(db: Database | Transaction, user: User): Promise<void> {
-  const data = {
-    userId: user.id,
-    email: user.email,
-    username: user.username,
-    fullName: user.fullName,
-    createdAt: user.createdAt.toISOString(),
-  };
+  // The id only: whoever writes to the user reads their address and name from the row.
+  const data = { userId: user.id, createdAt: user.createdAt.toISOString() };
   // The signup's event takes the user's id (and so does its correlation): deleteUser finds its
   // outbox row through the unique index on event_id, where an index on the key would cost every
   // signup a write.
-  const created = { ...newEvent(UserCreated, data, { correlationId: user.id }, user.createdAt), id: user.id };
-  const row = outboxRow(UserCreated, user.id, created);
+  const created = { ...newEvent(UserCreatedV2, data, { correlationId: user.id }, user.createdAt), id: user.id };
+  const row = outboxRow(UserCreatedV2, user.id, created);
   try {
     await db.execute(sql`
       with created as (

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { assertEvent, Headers, UserCreated, UserDeleted } from '@herald/contracts';
+import { assertEvent, Headers, UserCreatedV2, UserDeleted } from '@herald/contracts';
 import { idempotencyKeys, openDatabase, outbox, users } from '@herald/db';
 import { ADMIN_TOKEN, anyString, matching, newSignup, testApp, type ErrorResponseBody, type UserBody } from './app.fixture';
 import { infrastructure } from '@herald/testing';
@@ -18,7 +18,7 @@ describe('users', () => {
   const outboxOf = (key: string) => t.database.db.select().from(outbox).where(eq(outbox.key, key)).orderBy(outbox.id);
 
   describe('POST /api/v1/users', () => {
-    it('creates the user at once with its UserCreated outbox row, in one transaction', async () => {
+    it('creates the user at once with its UserCreated outbox row, naming them by id only, in one transaction', async () => {
       const input = newSignup();
       const response = await signup(input);
       expect(response.statusCode).toBe(201);
@@ -27,21 +27,15 @@ describe('users', () => {
       expect(new Date(user.created_at).toISOString()).toBe(user.created_at);
 
       const [row] = await outboxOf(user.id);
-      expect(row).toMatchObject({ topic: UserCreated.name, key: user.id, publishedAt: null });
-      const event = assertEvent(UserCreated, row?.payload);
-      expect(event.data).toEqual({
-        userId: user.id,
-        email: input.email,
-        username: input.username,
-        fullName: input.full_name,
-        createdAt: user.created_at,
-      });
+      expect(row).toMatchObject({ topic: UserCreatedV2.name, key: user.id, publishedAt: null });
+      const event = assertEvent(UserCreatedV2, row?.payload);
+      expect(event.data).toEqual({ userId: user.id, createdAt: user.created_at });
       expect(row?.eventId).toBe(event.id);
       // The event's id is the user's: erasure finds the row by it.
       expect(event.id).toBe(user.id);
       expect(row?.headers).toEqual({
         [Headers.eventId]: event.id,
-        [Headers.eventType]: 'UserCreated/1',
+        [Headers.eventType]: 'UserCreated/2',
         [Headers.correlationId]: event.correlationId,
       });
       // Same writing transaction: both rows carry the same xmin.

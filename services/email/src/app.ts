@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { DEFAULT_RETRY_POLICY, HeraldKafkaTransport, PassThroughExceptionFilter, resolvePolicy, type HeraldTransportOptions } from '@herald/consumer';
+import { DEFAULT_RETRY_POLICY, HeraldKafkaTransport, LiveUsers, PassThroughExceptionFilter, resolvePolicy, type HeraldTransportOptions } from '@herald/consumer';
 import { EmailModule } from './email.module';
 import type { EmailSettings } from './email.handlers';
 import type { Mailer } from './mailer';
@@ -29,7 +29,9 @@ export interface EmailAppDependencies {
 /** Builds the email service (handlers on Herald's Kafka transport) without starting it. */
 export async function createApp(deps: EmailAppDependencies): Promise<{ app: INestMicroservice; transport: HeraldKafkaTransport }> {
   const strategy = new HeraldKafkaTransport({ ...deps.transport, channel: 'email', policy: EMAIL_RETRY_POLICY });
-  const app = await NestFactory.createMicroservice(EmailModule.register(deps), { strategy, logger: ['error', 'warn'] });
+  // The users are read through the transport's own pool.
+  const users = new LiveUsers(deps.transport.database);
+  const app = await NestFactory.createMicroservice(EmailModule.register({ ...deps, users }), { strategy, logger: ['error', 'warn'] });
   app.useGlobalFilters(new PassThroughExceptionFilter());
   return { app, transport: strategy };
 }

@@ -1,12 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { AlertRaised, EmailSent, FollowUpRequested, newEvent, followUpOf, UserCreated } from '@herald/contracts';
-import { handlerOptions, type HandlerContext } from '@herald/consumer';
+import { AlertRaised, EmailSentV2, FollowUpRequestedV2, newEvent, followUpOf, UserCreatedV2 } from '@herald/contracts';
+import { handlerOptions, type HandlerContext, type LiveUsers } from '@herald/consumer';
 import { alertEmail, followUpEmail, welcomeEmail, type RenderedEmail } from './templates';
 import { Mailer, messageIdFor } from './mailer';
 
 export const MAILER = Symbol('MAILER');
 export const EMAIL_SETTINGS = Symbol('EMAIL_SETTINGS');
+export const LIVE_USERS = Symbol('LIVE_USERS');
 
 export interface EmailSettings {
   from: string;
@@ -15,30 +16,32 @@ export interface EmailSettings {
 
 type Template = 'welcome' | 'follow-up' | 'alert';
 
-/** The email service's handlers: one email per event, then EmailSent. */
+/**
+ * The email service's handlers: one email per event, then EmailSent. A user's address and name are
+ * read from `users` when their event is handled; a user deleted by then is owed nothing.
+ */
 @Controller()
 export class EmailHandlers {
   constructor(
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(EMAIL_SETTINGS) private readonly settings: EmailSettings,
+    @Inject(LIVE_USERS) private readonly users: LiveUsers,
   ) {}
 
   @EventPattern(
-    UserCreated.name,
-    handlerOptions(UserCreated, { describe: (e) => ({ subjectId: e.data.userId, notification: 'welcome' }) }),
+    UserCreatedV2.name,
+    handlerOptions(UserCreatedV2, { describe: (e) => ({ subjectId: e.data.userId, notification: 'welcome' }) }),
   )
-  async welcome(@Payload() ctx: HandlerContext<typeof UserCreated>): Promise<void> {
-    const { data } = ctx.event;
-    await this.deliver(ctx, data.userId, data.email, 'welcome', welcomeEmail(data.fullName));
+  async welcome(@Payload() ctx: HandlerContext<typeof UserCreatedV2>): Promise<void> {
+    await this.deliverToUser(ctx, 'welcome', welcomeEmail);
   }
 
   @EventPattern(
-    FollowUpRequested.name,
-    handlerOptions(FollowUpRequested, { describe: (e) => ({ subjectId: e.data.userId, notification: 'follow-up' }) }),
+    FollowUpRequestedV2.name,
+    handlerOptions(FollowUpRequestedV2, { describe: (e) => ({ subjectId: e.data.userId, notification: 'follow-up' }) }),
   )
-  async followUp(@Payload() ctx: HandlerContext<typeof FollowUpRequested>): Promise<void> {
-    const { data } = ctx.event;
-    await this.deliver(ctx, data.userId, data.email, 'follow-up', followUpEmail(data.fullName));
+  async followUp(@Payload() ctx: HandlerContext<typeof FollowUpRequestedV2>): Promise<void> {
+    await this.deliverToUser(ctx, 'follow-up', followUpEmail);
   }
 
   @EventPattern(
@@ -50,8 +53,19 @@ export class EmailHandlers {
     await this.deliver(ctx, data.alertId, this.settings.adminEmail, 'alert', alertEmail(data.severity, data.message));
   }
 
+  /** Delivers to the live user the event names; a user deleted by then is owed nothing. */
+  private async deliverToUser(
+    ctx: HandlerContext<typeof UserCreatedV2 | typeof FollowUpRequestedV2>,
+    template: Template,
+    render: (fullName: string) => RenderedEmail,
+  ): Promise<void> {
+    const { userId } = ctx.event.data;
+    const user = await this.users.forEvent(ctx, userId);
+    if (user) await this.deliver(ctx, userId, user.email, template, render(user.fullName));
+  }
+
   private async deliver(
-    ctx: HandlerContext<typeof UserCreated | typeof FollowUpRequested | typeof AlertRaised>,
+    ctx: HandlerContext<typeof UserCreatedV2 | typeof FollowUpRequestedV2 | typeof AlertRaised>,
     subjectId: string,
     to: string,
     template: Template,
@@ -59,13 +73,9 @@ export class EmailHandlers {
   ): Promise<void> {
     const messageId = messageIdFor(ctx.event.id, this.settings.from);
     await this.mailer.send({ ...rendered, to, messageId }, ctx.signal);
-    const sent = newEvent(
-      EmailSent,
-      { subjectId, template, recipient: to, messageId, sentAt: new Date().toISOString() },
-      followUpOf(ctx.event),
-    );
+    const sent = newEvent(EmailSentV2, { subjectId, template, messageId, sentAt: new Date().toISOString() }, followUpOf(ctx.event));
     // The timeline records the delivery from this event: no status of its own.
-    ctx.emit(EmailSent, subjectId, sent);
+    ctx.emit(EmailSentV2, subjectId, sent);
     ctx.logger.info({ template, messageId }, 'email sent');
   }
 }

@@ -1,4 +1,4 @@
-import { FollowUpRequested } from '@herald/contracts';
+import { FollowUpRequestedV2 } from '@herald/contracts';
 import { openDatabase, type DatabaseHandle } from '@herald/db';
 import { createKafka, ensureTopics, RenewingProducer, type BatchSender } from '@herald/kafka';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
@@ -255,7 +255,7 @@ describe('Dispatcher', () => {
     const store = new ScheduledMessagesStore(handles.at(-1)!.db);
     const bad = await store.schedule({
       scheduleKey: `${prefix}:bad`,
-      topic: FollowUpRequested.name,
+      topic: FollowUpRequestedV2.name,
       key: 'not-a-user',
       value: { type: 'FollowUpRequested', data: { userId: 'nope' } },
       dueAt: new Date(Date.now() - 3000),
@@ -289,7 +289,7 @@ describe('Dispatcher', () => {
     expect(errors.map((e) => e.obj)).toEqual([
       expect.objectContaining({
         scheduledMessageId: String(bad.id),
-        topic: FollowUpRequested.name,
+        topic: FollowUpRequestedV2.name,
       }),
       expect.objectContaining({
         scheduledMessageId: String(stray.id),

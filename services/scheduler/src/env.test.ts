@@ -19,15 +19,15 @@ describe('scheduler env', () => {
       CONSUMER_OUTBOX_RETENTION_MS: 7 * 86_400_000,
       CLEANUP_CRON: '0 3 * * *',
       CONSUMER_GROUP: 'herald-scheduler',
-      SCHEDULE_REQUEST_TOPIC_NAMES: ['follow-up.requested.v1'],
+      SCHEDULE_REQUEST_TOPIC_NAMES: ['follow-up.requested.v2'],
     });
     expect(Object.isFrozen(env)).toBe(true);
   });
 
   it('lets a deployment narrow the schedulable topics, never widen them', () => {
     expect(readEnv({ SCHEDULE_REQUEST_TOPICS: 'none' }).SCHEDULE_REQUEST_TOPIC_NAMES).toEqual([]);
-    expect(() => readEnv({ SCHEDULE_REQUEST_TOPICS: 'follow-up.requested.v1, alert.raised.v1' })).toThrow(
-      /SCHEDULE_REQUEST_TOPICS names "alert.raised.v1": only follow-up.requested.v1 may be scheduled/,
+    expect(() => readEnv({ SCHEDULE_REQUEST_TOPICS: 'follow-up.requested.v2, alert.raised.v1' })).toThrow(
+      /SCHEDULE_REQUEST_TOPICS names "alert.raised.v1": only follow-up.requested.v2 may be scheduled/,
     );
   });
 

@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
-import {
-  assertEvent,
-  type EmailSent,
-  FollowUpRequested,
-  followUpOf,
-  newEvent,
-  type UserDeleted,
-  type EventOf,
-} from '@herald/contracts';
-import { liveUserFields, users } from '@herald/db';
+import { assertEvent, type EmailSentV2, FollowUpRequestedV2, followUpOf, newEvent, type UserDeleted, type EventOf } from '@herald/contracts';
 import type { ScheduledMessagesStore } from './scheduled-messages.store';
 import { pickTraceHeaders } from './trace-headers';
 
@@ -42,7 +32,7 @@ export type FollowUpResult =
     };
 
 /** Only a welcome email has a follow-up: what the scheduler's EmailSent handler accepts. */
-export function hasFollowUp(event: EventOf<typeof EmailSent>): boolean {
+export function hasFollowUp(event: EventOf<typeof EmailSentV2>): boolean {
   return event.data.template === 'welcome';
 }
 
@@ -53,28 +43,23 @@ export function followUpKey(userId: string): string {
 
 /**
  * A welcome email was sent: schedule the follow-up for sent time + FOLLOW_UP_DELAY (Temporal's
- * `workflow.sleep(timedelta(days=3))`, made durable as a row). EmailSent carries only the
- * recipient, so the rest of what the follow-up email needs is read from the user's row.
+ * `workflow.sleep(timedelta(days=3))`, made durable as a row). The row holds the user's id, no
+ * personal data: the email service reads the user when the follow-up falls due.
  */
 export async function onEmailSent(
-  event: EventOf<typeof EmailSent>,
+  event: EventOf<typeof EmailSentV2>,
   deps: Pick<FollowUpDeps, 'store' | 'followUpDelayMs'>,
   headers: Readonly<Record<string, string | undefined>> = {},
 ): Promise<FollowUpResult> {
   const { subjectId, sentAt } = event.data;
   if (!hasFollowUp(event)) return { outcome: 'skipped', subjectId, reason: 'not-welcome' };
   const dueAt = new Date(Date.parse(sentAt) + deps.followUpDelayMs);
-  const [user] = await deps.store.db
-    .select(liveUserFields)
-    .from(users)
-    .where(and(eq(users.id, subjectId), isNull(users.deletedAt)));
-  if (!user) return { outcome: 'skipped', subjectId, reason: 'user-gone' };
-  const followUp = assertEvent(FollowUpRequested, {
+  const followUp = assertEvent(FollowUpRequestedV2, {
     // occurredAt is when it falls due; the id is derived from the email event, so a redelivered
     // EmailSent schedules the very same event and the email service sends it once.
     ...newEvent(
-      FollowUpRequested,
-      { userId: subjectId, email: user.email, username: user.username, fullName: user.fullName, dueAt: dueAt.toISOString() },
+      FollowUpRequestedV2,
+      { userId: subjectId, dueAt: dueAt.toISOString() },
       followUpOf(event),
       dueAt,
     ),
@@ -85,7 +70,7 @@ export async function onEmailSent(
   // committing meanwhile waits, and its UserDeleted event then finds this follow-up to cancel.
   // Either order ends with no follow-up.
   const result = await deps.store.schedule(
-    { scheduleKey, topic: FollowUpRequested.name, key: subjectId, value: followUp, headers: pickTraceHeaders(headers), dueAt },
+    { scheduleKey, topic: FollowUpRequestedV2.name, key: subjectId, value: followUp, headers: pickTraceHeaders(headers), dueAt },
     subjectId,
   );
   if (!result) return { outcome: 'skipped', subjectId, reason: 'user-gone' };
@@ -93,8 +78,8 @@ export async function onEmailSent(
 }
 
 /**
- * A user was deleted: delete their follow-ups, pending or not (each holds their address), which
- * cancels what was pending. Returns how many were pending.
+ * A user was deleted: delete their follow-ups, pending or not, which cancels what was pending.
+ * Returns how many were pending.
  */
 export async function onUserDeleted(
   event: EventOf<typeof UserDeleted>,

@@ -143,8 +143,8 @@ export function deleteRedrivesBefore(db: DbExecutor, cutoff: Date, options: Dele
 /**
  * Deletes the owed messages of consumer_outbox written before `cutoff`, unsent. A running group's
  * consumers publish a row within seconds (the sweep of rows left by a stopped process), so a row
- * this old belongs to a group that no longer runs; its events hold addresses, and its input
- * topics have let go of the events that owed them.
+ * this old belongs to a group that no longer runs, and its input topics have let go of the
+ * events that owed them.
  */
 export function deleteAbandonedOwedBefore(db: DbExecutor, cutoff: Date, options: DeleteOptions = {}): Promise<number> {
   return deleteInBatches(db, { table: consumerOutbox, key: sql`id`, where: sql`created_at < ${cutoff}` }, options);

@@ -148,8 +148,8 @@ export class ScheduledMessagesStore {
 
   /**
    * Deletes every row whose key starts with `prefix`, whatever its state: a deleted user's
-   * follow-ups (`follow-up:<userId>`), whose values hold their address. What was pending is so
-   * cancelled. Returns how many rows were pending.
+   * follow-ups (`follow-up:<userId>`). What was pending is so cancelled. Returns how many rows
+   * were pending.
    */
   async deleteByPrefix(prefix: string): Promise<number> {
     if (prefix.length === 0) throw new RangeError('deleteByPrefix needs a non-empty prefix');

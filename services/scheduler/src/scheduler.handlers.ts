@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { EmailSent, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
+import { EmailSentV2, ScheduleCancelRequested, ScheduleRequested, UserDeleted } from '@herald/contracts';
 import { handlerOptions, type HandlerContext } from '@herald/consumer';
 import { inSpan, traceHeaders } from '@herald/telemetry';
 import { hasFollowUp, onEmailSent, onUserDeleted, type FollowUpDeps } from './follow-ups';
@@ -20,15 +20,15 @@ export class SchedulerHandlers {
   constructor(@Inject(FOLLOW_UP_DEPS) private readonly deps: FollowUpDeps) {}
 
   @EventPattern(
-    EmailSent.name,
-    handlerOptions(EmailSent, {
+    EmailSentV2.name,
+    handlerOptions(EmailSentV2, {
       // Only a welcome email has a follow-up: the others (half of them follow-ups) are not even
       // marked processed.
       accepts: hasFollowUp,
       describe: (e) => ({ subjectId: e.data.subjectId, notification: 'follow-up' }),
     }),
   )
-  async emailSent(@Payload() ctx: HandlerContext<typeof EmailSent>): Promise<void> {
+  async emailSent(@Payload() ctx: HandlerContext<typeof EmailSentV2>): Promise<void> {
     const attributes = { 'herald.user_id': ctx.event.data.subjectId };
     const result = await inSpan('schedule follow-up', { attributes }, () => onEmailSent(ctx.event, this.deps, traceHeaders()));
     if (result.outcome === 'scheduled') {

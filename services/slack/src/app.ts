@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { DEFAULT_RETRY_POLICY, HeraldKafkaTransport, PassThroughExceptionFilter, resolvePolicy, type HeraldTransportOptions } from '@herald/consumer';
+import { DEFAULT_RETRY_POLICY, HeraldKafkaTransport, LiveUsers, PassThroughExceptionFilter, resolvePolicy, type HeraldTransportOptions } from '@herald/consumer';
 import { SlackModule } from './slack.module';
 import type { SlackClient } from './slack.client';
 import type { Webhooks } from './slack.handlers';
@@ -28,7 +28,9 @@ export interface SlackAppDependencies {
 /** Builds the Slack service (handlers on Herald's Kafka transport) without starting it. */
 export async function createApp(deps: SlackAppDependencies): Promise<{ app: INestMicroservice; transport: HeraldKafkaTransport }> {
   const strategy = new HeraldKafkaTransport({ ...deps.transport, channel: 'slack', policy: SLACK_RETRY_POLICY });
-  const app = await NestFactory.createMicroservice(SlackModule.register(deps), { strategy, logger: ['error', 'warn'] });
+  // The users are read through the transport's own pool.
+  const users = new LiveUsers(deps.transport.database);
+  const app = await NestFactory.createMicroservice(SlackModule.register({ ...deps, users }), { strategy, logger: ['error', 'warn'] });
   app.useGlobalFilters(new PassThroughExceptionFilter());
   return { app, transport: strategy };
 }

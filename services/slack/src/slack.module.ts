@@ -1,17 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { SLACK_CLIENT, SlackHandlers, WEBHOOKS, type Webhooks } from './slack.handlers';
+import type { LiveUsers } from '@herald/consumer';
+import { LIVE_USERS, SLACK_CLIENT, SlackHandlers, WEBHOOKS, type Webhooks } from './slack.handlers';
 import type { SlackClient } from './slack.client';
 
 /** The Slack service's Nest module: its handlers and what they need. */
 @Module({})
 export class SlackModule {
-  static register(deps: { slack: SlackClient; webhooks: Webhooks }): DynamicModule {
+  static register(deps: { slack: SlackClient; webhooks: Webhooks; users: LiveUsers }): DynamicModule {
     return {
       module: SlackModule,
       controllers: [SlackHandlers],
       providers: [
         { provide: SLACK_CLIENT, useValue: deps.slack },
         { provide: WEBHOOKS, useValue: deps.webhooks },
+        { provide: LIVE_USERS, useValue: deps.users },
       ],
     };
   }

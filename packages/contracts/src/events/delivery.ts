@@ -8,15 +8,19 @@ const SubjectId = Type.String({ format: 'uuid' });
 export const EMAIL_TEMPLATES = ['welcome', 'follow-up', 'alert'] as const;
 export const SLACK_CHANNELS = ['signups', 'alerts'] as const;
 
+const EmailTemplate = Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t)));
+/** RFC 5322 Message-ID, derived from the id of the event that caused the email. */
+const MessageId = Type.String({ minLength: 3, maxLength: 255 });
+
+/** An email as `email.sent.v1` carried it, its recipient included. No longer written. */
 export const EmailSentData = Type.Object(
-  {
-    subjectId: SubjectId,
-    template: Type.Union(EMAIL_TEMPLATES.map((t) => Type.Literal(t))),
-    recipient: Email,
-    /** RFC 5322 Message-ID, derived from the id of the event that caused the email. */
-    messageId: Type.String({ minLength: 3, maxLength: 255 }),
-    sentAt: Instant,
-  },
+  { subjectId: SubjectId, template: EmailTemplate, recipient: Email, messageId: MessageId, sentAt: Instant },
+  { additionalProperties: false },
+);
+
+/** An email SMTP accepted, without its recipient: the subject's id says whose it was. */
+export const EmailSentV2Data = Type.Object(
+  { subjectId: SubjectId, template: EmailTemplate, messageId: MessageId, sentAt: Instant },
   { additionalProperties: false },
 );
 

@@ -34,23 +34,40 @@ export const FullName = Type.String({
 });
 const Instant = Type.String({ format: 'date-time' });
 
+/** A signup as `user.created.v1` carried it, personal data included. No longer written. */
 export const UserCreatedData = Type.Object(
   { userId: UserId, email: Email, username: Username, fullName: FullName, createdAt: Instant },
   { additionalProperties: false },
 );
+
+/**
+ * A signup: only the user's id. Whoever needs the address or the name reads the live user from
+ * `users`, so no topic, retry topic or dead letter holds them and erasing the row erases them.
+ */
+export const UserCreatedV2Data = Type.Object({ userId: UserId, createdAt: Instant }, { additionalProperties: false });
 
 export const UserDeletedData = Type.Object(
   { userId: UserId, deletedAt: Instant },
   { additionalProperties: false },
 );
 
-/** What the follow-up email needs, stored by the scheduler and emitted when it falls due. */
+/** A follow-up as `follow-up.requested.v1` carried it, personal data included. No longer written. */
 export const FollowUpRequestedData = Type.Object(
   {
     userId: UserId,
     email: Email,
     username: Username,
     fullName: FullName,
+    /** When the follow-up was due. */
+    dueAt: Instant,
+  },
+  { additionalProperties: false },
+);
+
+/** A follow-up fell due, stored by the scheduler and emitted when due: the user's id, no personal data. */
+export const FollowUpRequestedV2Data = Type.Object(
+  {
+    userId: UserId,
     /** When the follow-up was due. */
     dueAt: Instant,
   },
