@@ -187,7 +187,7 @@ export class ConsumerRunner {
 
   /** Creates the group's own topics, connects, subscribes and starts consuming. */
   async start(): Promise<void> {
-    const { kafka, groupId } = this.options;
+    const { kafka } = this.options;
     const admin = kafka.admin();
     let seeks: { topic: string; partition: number; offset: string }[] = [];
     await admin.connect();
@@ -200,6 +200,12 @@ export class ConsumerRunner {
     }
     // What settled events of a stopped or crashed process of the group still owe goes out first.
     await this.publisher.start();
+    await this.consume(seeks);
+  }
+
+  /** Connects a consumer of the group, subscribes and runs it; then seeks where a new group starts. */
+  private async consume(seeks: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
+    const { kafka, groupId } = this.options;
     const consumer = kafka.consumer({
       groupId,
       sessionTimeout: 30_000,
@@ -215,6 +221,15 @@ export class ConsumerRunner {
       this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
       // The start positions of a 'latest' start, before any message came.
       this.offsets.commitSoon();
+    });
+    // kafkajs starts a crashed consumer again only after a retriable error. A coordinator gone
+    // longer than its retries (a broker restart) ends in a non-retriable one, and the process
+    // would live on consuming nothing: a new consumer takes over, as a rebalance would hand the
+    // partitions on (what was in progress settles, and its redelivery is a duplicate).
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping.signal.aborted) return;
+      this.options.logger.warn({ err: payload.error }, 'the Kafka consumer stopped on an error: a new one joins the group');
+      void this.consumeAgain();
     });
     await consumer.connect();
     // Right after topics are created the broker may still deny knowing them for a moment
@@ -262,6 +277,21 @@ export class ConsumerRunner {
       }
     }
     return seeks;
+  }
+
+  /** A new consumer after a crash kafkajs does not recover from, tried with backoff until a stop. */
+  private async consumeAgain(): Promise<void> {
+    for (let failures = 1; !this.stopping.signal.aborted; failures += 1) {
+      await sleep(backoffPause(failures, { initialMs: 1000 }), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.consume([]);
+        return;
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'the new Kafka consumer could not start yet');
+        await this.consumer?.disconnect().catch(() => undefined);
+      }
+    }
   }
 
   /** True once the consumer has joined its group and has its partitions (readiness). */
