@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '@herald/db';
 import { beforeRejoin, ensureTopics, FETCH_BATCHING, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
 import { backoffPause } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
 import type { HandlerRegistration } from './handler';
+import { stringHeaders } from './kafka-headers';
 import { KeyedLanes } from './keyed-lanes';
 import { MessageProcessor, type Incoming, type Route } from './message.processor';
 import { recordInProgress, recordLag } from './metrics';
@@ -15,6 +16,7 @@ import { OwedPublisher } from './owed.publisher';
 import { deadLetterTopicName, retryTiers, retryTopicName } from './policy';
 import { ProcessedStore } from './processed.store';
 import { RetryBatches, type Fetched } from './retry-batches';
+import { endsOfNewPartitions, type Seek } from './start-positions';
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
@@ -63,17 +65,6 @@ export interface ConsumerRunnerOptions {
    * nothing published before it first ran) or 'latest'.
    */
   start?: 'earliest' | 'latest';
-}
-
-/** A Kafka message's headers as strings. */
-function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
-  }
-  return out;
 }
 
 /**
@@ -187,14 +178,14 @@ export class ConsumerRunner {
 
   /** Creates the group's own topics, connects, subscribes and starts consuming. */
   async start(): Promise<void> {
-    const { kafka } = this.options;
+    const { kafka, groupId } = this.options;
     const admin = kafka.admin();
-    let seeks: { topic: string; partition: number; offset: string }[] = [];
+    let seeks: Seek[] = [];
     await admin.connect();
     try {
       await ensureTopics(admin, this.ownTopics());
       await waitForTopics(admin, [...this.routes.keys()]);
-      if (this.options.start === 'latest') seeks = await this.endsOfNewPartitions(admin);
+      if (this.options.start === 'latest') seeks = await endsOfNewPartitions(admin, groupId, this.registrations.map((r) => r.topic.name));
     } finally {
       await admin.disconnect();
     }
@@ -204,7 +195,7 @@ export class ConsumerRunner {
   }
 
   /** Connects a consumer of the group, subscribes and runs it; then seeks where a new group starts. */
-  private async consume(seeks: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
+  private async consume(seeks: readonly Seek[]): Promise<void> {
     const { kafka, groupId } = this.options;
     const consumer = kafka.consumer({
       groupId,
@@ -256,27 +247,6 @@ export class ConsumerRunner {
       // restart reads on from here, even before a message came.
       this.offsets.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
     }
-  }
-
-  /**
-   * For 'latest': the end of every source partition on which the group has no committed offset, read
-   * before the consumer joins. Seeking there (instead of kafkajs' own 'latest' lookup at the first
-   * fetch) means an event published once the service reports ready is always seen.
-   */
-  private async endsOfNewPartitions(admin: Admin): Promise<{ topic: string; partition: number; offset: string }[]> {
-    // Only source topics: a group's own retry and redrive topics hold nothing but its own
-    // messages, which it must read from the start.
-    const sources = this.registrations.map((r) => r.topic.name);
-    const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics: sources });
-    const seeks: { topic: string; partition: number; offset: string }[] = [];
-    for (const { topic, partitions } of committed) {
-      const fresh = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
-      if (fresh.size === 0) continue;
-      for (const end of await admin.fetchTopicOffsets(topic)) {
-        if (fresh.has(end.partition)) seeks.push({ topic, partition: end.partition, offset: end.high });
-      }
-    }
-    return seeks;
   }
 
   /** A new consumer after a crash kafkajs does not recover from, tried with backoff until a stop. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import type { DatabaseHandle } from '@herald/db';
 import { Coalescer, LookupCoalescer } from './coalescer';
+import { stringHeaders } from './kafka-headers';
 
 /** What processed_events says of an event for one group. */
 export interface Mark {
@@ -49,12 +50,7 @@ function loadBytes(value: Bytes): Buffer | string | null {
 }
 
 function storeMessage({ topic, message }: OwedMessage): StoredMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) headers[name] = first.toString();
-  }
-  return { topic, key: storeBytes(message.key), value: storeBytes(message.value), headers };
+  return { topic, key: storeBytes(message.key), value: storeBytes(message.value), headers: stringHeaders(message.headers) };
 }
 
 function loadMessage(stored: StoredMessage): OwedMessage {
