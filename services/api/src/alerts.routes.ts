@@ -33,10 +33,12 @@ type AlertResponse = Static<typeof AlertResponse>;
 export interface AlertsRoutesOptions {
   db: Database;
   now: () => Date;
+  /** Called once the alert's outbox row has committed: wakes the relay. */
+  outboxWritten: () => void;
 }
 
 /** `POST /api/v1/alerts` (admin): raises an alert that email and Slack deliver in parallel. */
-export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (app, { db, now }) => {
+export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = async (app, { db, now, outboxWritten }) => {
   app.post(
     '/api/v1/alerts',
     {
@@ -73,6 +75,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<AlertsRoutesOptions> = asyn
         return { statusCode: 202, body: { id: alertId, message, severity, raised_at: raisedAt.toISOString() } };
       });
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      else outboxWritten();
       return reply.code(202).send(result.body);
     },
   );

@@ -18,13 +18,23 @@ export async function testApp(database: DatabaseHandle = openDatabase(infrastruc
   database: DatabaseHandle;
   /** app.inject with the admin credential, unless the request sets its own authorization. */
   asAdmin(request: InjectOptions): Promise<LightMyRequestResponse>;
+  /** How many times the app has woken the relay (after committing an outbox row). */
+  outboxWakes(): number;
   close(): Promise<void>;
 }> {
   const kafkaAdmin = createKafka({ clientId: 'api-test', brokers: infrastructure().kafkaBrokers }).admin();
-  const app = await buildApp({ logger: createLogger('api-test', 'silent'), database, kafkaAdmin, adminToken: ADMIN_TOKEN });
+  let wakes = 0;
+  const app = await buildApp({
+    logger: createLogger('api-test', 'silent'),
+    database,
+    kafkaAdmin,
+    adminToken: ADMIN_TOKEN,
+    outboxWritten: () => (wakes += 1),
+  });
   return {
     app,
     database,
+    outboxWakes: () => wakes,
     asAdmin: (request) => app.inject({ ...request, headers: { ...AS_ADMIN, ...request.headers } }),
     close: async () => {
       await app.close();

@@ -35,6 +35,11 @@ export interface AppDependencies {
   signupOpen?: boolean;
   /** Signups a minute per key and, for an open signup, per address; 6000 and 10 when not given. */
   signupRateLimits?: SignupRateLimits;
+  /**
+   * Called after a request's transaction wrote to the outbox and committed: wakes the relay (its
+   * poll finds the rows otherwise, a poll interval later).
+   */
+  outboxWritten?: () => void;
   /** Unpublished outbox rows, shown on /readyz (the relay's backlog). */
   outboxBacklog?: () => Promise<number>;
   /** Whether the timeline projector has joined its group; part of /readyz when given. */
@@ -120,8 +125,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       ]),
     ...(deps.outboxBacklog ? { outboxBacklog: deps.outboxBacklog } : {}),
   });
-  await app.register(usersRoutes, { db, now, rateLimits: deps.signupRateLimits ?? { perKey: 6000, perAddress: 10 } });
-  await app.register(alertsRoutes, { db, now });
+  const outboxWritten = deps.outboxWritten ?? (() => undefined);
+  await app.register(usersRoutes, { db, now, outboxWritten, rateLimits: deps.signupRateLimits ?? { perKey: 6000, perAddress: 10 } });
+  await app.register(alertsRoutes, { db, now, outboxWritten });
   await app.register(timelineRoutes, { db });
   if (deps.deadLetters) {
     await app.register(deadLettersRoutes, { deadLetters: deps.deadLetters });

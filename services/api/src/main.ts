@@ -28,7 +28,6 @@ async function main(): Promise<void> {
 
   const relay = new OutboxRelay({
     database,
-    databaseUrl: env.DATABASE_URL,
     kafka,
     logger,
     batchSize: env.OUTBOX_BATCH_SIZE,
@@ -52,6 +51,7 @@ async function main(): Promise<void> {
     keys: new ApiKeyStore(database.db, env.API_KEY_CACHE_MS),
     signupOpen: env.SIGNUP_OPEN,
     signupRateLimits: { perKey: env.SIGNUP_RATE_LIMIT_PER_KEY, perAddress: env.SIGNUP_RATE_LIMIT_PER_ADDRESS },
+    outboxWritten: () => relay.wake(),
     outboxBacklog: () => relay.backlog(),
     timelineJoined: () => projector.isJoined(),
     deadLetters: new DeadLetters(kafka, database),

@@ -1,18 +1,14 @@
 import { and, count, inArray, isNull } from 'drizzle-orm';
 import type { Kafka } from 'kafkajs';
-import { Client } from 'pg';
 import { topics } from '@herald/contracts';
 import { outbox, type DatabaseHandle } from '@herald/db';
 import { byTopic, HeraldPartitioner, RenewingProducer } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
 import { outboxPublishDelay, outboxPublished } from './metrics';
-import { OUTBOX_CHANNEL } from './outbox.repository';
 
 export interface OutboxRelayOptions {
   /** Its pool runs each round's transaction; its db the backlog count. */
   database: DatabaseHandle;
-  /** For the dedicated LISTEN connection (a pooled one would be returned and lose it). */
-  databaseUrl: string;
   kafka: Kafka;
   logger: Logger;
   /** Rows claimed and published per round; default 500. */
@@ -23,7 +19,7 @@ export interface OutboxRelayOptions {
    * transaction and a Kafka request) each, at the price of at most this much latency.
    */
   lingerMs?: number;
-  /** Fallback poll besides LISTEN; default 1 s. */
+  /** Look at the outbox this often without a wake, for rows another replica left; default 1 s. */
   pollIntervalMs?: number;
   /** Longest pause between attempts while Kafka or Postgres fail; default 5 s. */
   maxBackoffMs?: number;
@@ -43,11 +39,16 @@ interface ClaimedRow {
 
 /**
  * Publishes the transactional outbox to Kafka: unpublished rows in id order, in batches, with an
- * idempotent producer (acks from all in-sync replicas), then marks them published. It wakes on
- * `NOTIFY herald_outbox` and on a fallback poll, and never spins. Rows are claimed with
+ * idempotent producer (acks from all in-sync replicas), then marks them published. It wakes when
+ * its own api has committed a row (`wake()`) and on a poll, and never spins. Rows are claimed with
  * `FOR UPDATE SKIP LOCKED`, so several api replicas can run it; a key whose earlier rows another
  * replica holds waits for them, so one key's events keep their order. When Kafka is down rows
  * stay unpublished and the relay retries with capped backoff.
+ *
+ * The wake is a call, not a NOTIFY: PostgreSQL serializes the commits of every transaction that
+ * notifies, flushes included, and a signup that notified waited for all the others' flushes. A
+ * replica that stops between its commit and its round leaves rows that any replica's next poll
+ * takes.
  */
 export class OutboxRelay {
   private readonly batchSize: number;
@@ -60,9 +61,6 @@ export class OutboxRelay {
   private woken = false;
   private resume: (() => void) | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private listener: Client | undefined;
-  private listenerTimer: NodeJS.Timeout | undefined;
-  private listenerFailures = 0;
   private failures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -89,16 +87,15 @@ export class OutboxRelay {
     return this.failures;
   }
 
-  /** Starts listening, polling and publishing in the background. */
+  /** Starts polling and publishing in the background. */
   start(): void {
     if (this.loop) return;
     this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.pollTimer.unref();
-    this.listen();
     this.loop = this.run();
   }
 
-  /** Asks for a round now (a NOTIFY or the poll calls it). */
+  /** Asks for a round now: a row was committed, or the poll is due. */
   wake(): void {
     this.woken = true;
     this.resume?.();
@@ -176,14 +173,12 @@ export class OutboxRelay {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopping = true;
     clearInterval(this.pollTimer);
-    clearTimeout(this.listenerTimer);
     this.resume?.();
     if (this.loop) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.loop, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
     }
-    await this.listener?.end().catch(() => undefined);
     await this.producer.disconnect();
   }
 
@@ -229,37 +224,5 @@ export class OutboxRelay {
       const timer = ms === undefined ? undefined : setTimeout(finish, ms);
       this.resume = ms === undefined ? finish : () => this.stopping && finish();
     });
-  }
-
-  /** LISTEN on a dedicated connection; on any error, reconnect with capped backoff. */
-  private listen(): void {
-    if (this.stopping) return;
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'herald-api-outbox' });
-    let lost = false;
-    const reconnect = (error?: unknown): void => {
-      if (lost) return;
-      lost = true;
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      if (this.stopping) return;
-      this.listenerFailures += 1;
-      const delayMs = backoffPause(this.listenerFailures, { initialMs: 500, maxMs: this.maxBackoffMs });
-      this.options.logger.warn({ err: error, retryInMs: delayMs }, 'outbox listener disconnected; polling until it is back');
-      this.listenerTimer = setTimeout(() => this.listen(), delayMs);
-      this.listenerTimer.unref();
-    };
-    client.on('error', reconnect);
-    client.on('end', () => reconnect(new Error('connection ended')));
-    client.on('notification', () => this.wake());
-    client
-      .connect()
-      .then(() => client.query(`LISTEN ${OUTBOX_CHANNEL}`))
-      .then(() => {
-        if (this.stopping) return void client.end().catch(() => undefined);
-        this.listener = client;
-        this.listenerFailures = 0;
-        // Whatever was notified while we were not listening.
-        this.wake();
-      }, reconnect);
   }
 }

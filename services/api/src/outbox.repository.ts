@@ -1,12 +1,8 @@
-import { sql } from 'drizzle-orm';
 import { assertEvent, type EventOf, type Topic } from '@herald/contracts';
 import { outbox } from '@herald/db';
 import { eventHeaders } from '@herald/kafka';
 import { traceHeaders } from '@herald/telemetry';
 import type { Transaction } from './idempotency';
-
-/** The channel the relay LISTENs on; a NOTIFY inside a transaction is delivered on commit. */
-export const OUTBOX_CHANNEL = 'herald_outbox';
 
 /** The outbox row for `event`, validated against its topic. */
 export function outboxRow<T extends Topic>(topic: T, key: string, event: EventOf<T>): typeof outbox.$inferInsert {
@@ -26,8 +22,8 @@ export function outboxRow<T extends Topic>(topic: T, key: string, event: EventOf
 }
 
 /**
- * Writes `event` to the outbox in the caller's transaction, validated against its topic, and
- * wakes the relay when the transaction commits.
+ * Writes `event` to the outbox in the caller's transaction, validated against its topic. The caller
+ * wakes its relay once the transaction has committed (`AppDependencies.outboxWritten`).
  */
 export async function appendToOutbox<T extends Topic>(
   tx: Transaction,
@@ -36,5 +32,4 @@ export async function appendToOutbox<T extends Topic>(
   event: EventOf<T>,
 ): Promise<void> {
   await tx.insert(outbox).values(outboxRow(topic, key, event));
-  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }

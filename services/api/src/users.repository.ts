@@ -3,7 +3,7 @@ import { newEvent, UserCreatedV2, UserDeleted } from '@herald/contracts';
 import { idempotencyKeys, liveUserFields, notificationTimeline, outbox, users, type Database } from '@herald/db';
 import { ApiError, violatedUniqueConstraint, type ErrorCode } from './errors';
 import type { Transaction } from './idempotency';
-import { appendToOutbox, OUTBOX_CHANNEL, outboxRow } from './outbox.repository';
+import { appendToOutbox, outboxRow } from './outbox.repository';
 
 /** A user as the api stores and returns it. */
 export interface User {
@@ -21,9 +21,9 @@ const TAKEN: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
 };
 
 /**
- * Inserts the user and its UserCreated outbox row, and wakes the relay, in one statement: atomic
- * on its own, or part of the caller's transaction when given one. One round trip instead of four
- * (insert, insert, notify, commit) is most of what a signup costs the api.
+ * Inserts the user and its UserCreated outbox row in one statement: atomic on its own, or part of
+ * the caller's transaction when given one. One round trip instead of three (insert, insert,
+ * commit) is most of what a signup costs the api. The caller wakes its relay after the commit.
  */
 export async function createUser(db: Database | Transaction, user: User): Promise<void> {
   // The id only: whoever writes to the user reads their address and name from the row.
@@ -39,13 +39,10 @@ export async function createUser(db: Database | Transaction, user: User): Promis
         insert into ${users} (id, email, username, full_name, created_at)
         values (${user.id}, ${user.email}, ${user.username}, ${user.fullName}, ${user.createdAt.toISOString()})
         returning id
-      ), queued as (
-        insert into ${outbox} (event_id, topic, key, payload, headers)
-        select ${row.eventId}, ${row.topic}, ${row.key}, ${JSON.stringify(row.payload)}::jsonb, ${JSON.stringify(row.headers)}::jsonb
-        from created
-        returning id
       )
-      select pg_notify(${OUTBOX_CHANNEL}, '') from queued`);
+      insert into ${outbox} (event_id, topic, key, payload, headers)
+      select ${row.eventId}, ${row.topic}, ${row.key}, ${JSON.stringify(row.payload)}::jsonb, ${JSON.stringify(row.headers)}::jsonb
+      from created`);
   } catch (error) {
     const taken = TAKEN[violatedUniqueConstraint(error) ?? ''];
     if (taken) throw new ApiError(taken.code, taken.message, { cause: error });

@@ -46,6 +46,26 @@ describe('users', () => {
       expect(xmin.rows[0]?.user_tx).toBe(xmin.rows[0]?.outbox_tx);
     });
 
+    it('wakes the relay once for each change it commits, and not for a refused one', async () => {
+      const before = t.outboxWakes();
+      const input = newSignup();
+      expect((await signup(input)).statusCode).toBe(201);
+      expect(t.outboxWakes()).toBe(before + 1);
+      expect((await signup({ ...newSignup(), email: input.email })).statusCode).toBe(409);
+      expect(t.outboxWakes()).toBe(before + 1);
+      const keyed = { 'idempotency-key': randomUUID() };
+      const body = newSignup();
+      const created = await signup(body, keyed);
+      expect(created.statusCode).toBe(201);
+      expect(t.outboxWakes()).toBe(before + 2);
+      // A replay commits nothing new.
+      expect((await signup(body, keyed)).statusCode).toBe(201);
+      expect(t.outboxWakes()).toBe(before + 2);
+      const deleted = await t.asAdmin({ method: 'DELETE', url: `/api/v1/users/${created.json<UserBody>().id}` });
+      expect(deleted.statusCode).toBe(204);
+      expect(t.outboxWakes()).toBe(before + 3);
+    });
+
     it('accepts markup in full_name and stores it verbatim (escaping is the renderers’ job)', async () => {
       const fullName = '<script>alert(1)</script> <!channel> & <@U123>';
       const response = await signup(newSignup({ full_name: fullName }));

@@ -65,10 +65,12 @@ export interface UsersRoutesOptions {
   db: Database;
   now: () => Date;
   rateLimits: SignupRateLimits;
+  /** Called once a change (and its outbox row) has committed: wakes the relay. */
+  outboxWritten: () => void;
 }
 
 /** Signup (POST), read (GET) and delete (DELETE) users; each change goes through the outbox. */
-export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { db, now, rateLimits }) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { db, now, rateLimits, outboxWritten }) => {
   app.post(
     '/api/v1/users',
     {
@@ -113,6 +115,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       if (key === undefined) {
         // One statement, atomic on its own: no transaction to open.
         await createUser(db, user);
+        outboxWritten();
         return reply.code(201).send(toResponse(user));
       }
       const identity = { method: request.method, path: request.url.split('?')[0] ?? '', body: request.body };
@@ -120,6 +123,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
         await createUser(tx, user);
         return { statusCode: 201, body: toResponse(user) };
       });
+      if (!result.replayed) outboxWritten();
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(result.body);
     },
@@ -164,6 +168,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
     },
     async (request, reply) => {
       if (!(await deleteUser(db, request.params.id, now()))) throw notFound();
+      outboxWritten();
       return reply.code(204).send(null);
     },
   );

@@ -58,7 +58,6 @@ describe('Dispatcher', () => {
     prefixes.push(options.prefix);
     const d = new Dispatcher({
       store: new ScheduledMessagesStore(handle.db, { clock: options.clock }),
-      pool: handle.pool,
       producer: options.producer ?? (await producer()),
       logger: options.logger ?? recordingLogger(),
       filter: { scheduleKeyPrefix: options.prefix },
@@ -226,26 +225,28 @@ describe('Dispatcher', () => {
     expect(await store.pendingCount({ scheduleKeyPrefix: prefix })).toBe(0);
   });
 
-  it('wakes on NOTIFY: a row scheduled while it sleeps a long idle is sent within about a second', async () => {
-    const prefix = uniqueName('notify');
-    const d = await dispatcher({ prefix, maxIdleMs: 120_000 });
-    const store = new ScheduledMessagesStore(handles.at(-1)!.db);
+  it('wakes when its store schedules a row due before it would look, and finds another replica’s row on its next look', async () => {
+    const prefix = uniqueName('wake');
+    const store = new ScheduledMessagesStore(database().db);
+    const d = await dispatcher({ prefix, store, maxIdleMs: 120_000 });
     await d.start();
     await sleeping(d);
     const scheduledAt = Date.now();
-    await store.schedule({
-      scheduleKey: `${prefix}:a`,
-      topic,
-      key: `${prefix}-a`,
-      value: { n: 1 },
-      dueAt: new Date(scheduledAt + 200),
-    });
+    await store.schedule({ scheduleKey: `${prefix}:a`, topic, key: `${prefix}-a`, value: { n: 1 }, dueAt: new Date(scheduledAt + 200) });
     const [message] = await waitFor(() => sentWith(prefix).length > 0 && sentWith(prefix), {
       timeoutMs: 5000,
       description: 'the row to be sent',
     });
     expect(message!.at - scheduledAt).toBeGreaterThanOrEqual(150);
     expect(message!.at - scheduledAt).toBeLessThan(1200);
+
+    // Another replica's store tells this dispatcher nothing: the row waits for its next look.
+    const other = `${prefix}-other`;
+    const looking = await dispatcher({ prefix: other, maxIdleMs: 2000 });
+    await looking.start();
+    await sleeping(looking);
+    await new ScheduledMessagesStore(database().db).schedule({ scheduleKey: `${other}:b`, topic, key: `${other}-b`, value: { n: 2 }, dueAt: new Date() });
+    await waitFor(() => sentWith(other).length > 0, { timeoutMs: 10_000, description: 'the other replica’s row to be sent' });
   });
 
   it('cancels rows it must not publish (value breaks the contract, topic unknown), logs why, goes on', async () => {

@@ -1,22 +1,14 @@
-import type { Pool, PoolClient } from 'pg';
 import type { BatchSender } from '@herald/kafka';
 import { backoffPause, type RetryOptions } from '@herald/service-kit';
 import { systemClock, type Clock } from './clock';
 import { prepareDispatch, publishDue, type Prepared } from './dispatch.publishing';
 import { errorMessage, type SchedulerLogger } from './logger';
-import {
-  SCHEDULER_CHANNEL,
-  type ClaimFilter,
-  type ScheduledMessage,
-  type ScheduledMessagesStore,
-} from './scheduled-messages.store';
+import type { ClaimFilter, ScheduledMessage, ScheduledMessagesStore } from './scheduled-messages.store';
 import { SCHEDULER_BACKOFF } from './scheduler-backoff';
 
 export interface DispatcherOptions {
-  /** The store over the dispatcher's own pool. */
+  /** The store it takes rows from; what is scheduled through it wakes the dispatcher. */
   store: ScheduledMessagesStore;
-  /** Pool the LISTEN connection is taken from (held for the dispatcher's life). */
-  pool: Pool;
   /**
    * Sends each round's rows: a RenewingProducer over createDispatchProducer (a new producer after
    * a failed round); the caller connects and disconnects it.
@@ -32,7 +24,10 @@ export interface DispatcherOptions {
    * transaction and a Kafka request) each, at the price of at most this much lateness.
    */
   lingerMs?: number;
-  /** Longest sleep without a look at the table, a safety net for a lost notification; default 30 s. */
+  /**
+   * Longest sleep without a look at the table; default 30 s. Rows scheduled through another store
+   * (another replica's) are found within this.
+   */
   maxIdleMs?: number;
   /** Only claim these rows (tests, partitioned deployments). */
   filter?: ClaimFilter;
@@ -87,12 +82,12 @@ interface Round {
  * published again by whoever takes them next. A consumer deduplicates by event id. No row is
  * ever committed as dispatched without having been acknowledged by all in-sync replicas first.
  *
- * Between batches it sleeps until the next due time (at most `maxIdleMs`), and wakes early on a
- * `NOTIFY herald_scheduler` from `schedule()` or on stop: it never polls in a loop.
+ * Between batches it sleeps until the next due time (at most `maxIdleMs`), and wakes early when its
+ * store schedules a row due before then, or on stop: it never polls in a loop. Not on a NOTIFY:
+ * PostgreSQL serializes the commits of every transaction that notifies, flushes included.
  */
 export class Dispatcher {
   readonly #store: ScheduledMessagesStore;
-  readonly #pool: Pool;
   readonly #producer: BatchSender;
   readonly #logger: SchedulerLogger;
   readonly #clock: Clock;
@@ -102,7 +97,7 @@ export class Dispatcher {
   readonly #filter: ClaimFilter;
   readonly #options: DispatcherOptions;
   readonly #stopping = new AbortController();
-  #listener: PoolClient | undefined;
+  #unsubscribe: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #phase: DispatcherPhase = 'new';
   #wakeRequested = false;
@@ -111,7 +106,6 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#store = options.store;
-    this.#pool = options.pool;
     this.#producer = options.producer;
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
@@ -129,29 +123,21 @@ export class Dispatcher {
     return this.#phase;
   }
 
-  /**
-   * Starts listening for notifications, then the loop in the background. A failed LISTEN is
-   * logged and retried by the loop; until then the maxIdle look at the table is the safety net.
-   */
+  /** Starts the loop in the background, woken by what its store schedules. */
   async start(): Promise<void> {
     if (this.#loop) throw new Error('dispatcher already started');
-    await this.#listen().catch((error: unknown) =>
-      this.#logger.warn(
-        { err: error },
-        `scheduler dispatcher cannot LISTEN yet: ${errorMessage(error)}`,
-      ),
-    );
+    this.#unsubscribe = this.#store.onScheduled((dueAt) => this.#onScheduled(dueAt.getTime()));
     this.#loop = this.#run();
   }
 
-  /** Stops: the batch in flight is finished and committed, then the loop ends and LISTEN is released. */
+  /** Stops: the batch in flight is finished and committed, then the loop ends. */
   async stop(): Promise<void> {
     if (this.#phase === 'stopped') return;
     this.#phase = 'stopping';
+    this.#unsubscribe?.();
     this.#stopping.abort();
     this.#sleep?.wake.abort();
     await this.#loop;
-    this.#unlisten();
     this.#phase = 'stopped';
   }
 
@@ -253,7 +239,6 @@ export class Dispatcher {
       this.#wakeRequested = false;
       let round: Round | undefined;
       try {
-        if (!this.#listener) await this.#listen();
         this.#setPhase('dispatching');
         lastRound = performance.now();
         round = this.#startRound(previous?.published);
@@ -331,39 +316,10 @@ export class Dispatcher {
     if (!this.#stopping.signal.aborted) this.#phase = phase;
   }
 
-  #onNotification(payload: string | undefined): void {
-    const dueAt = Number(payload);
+  #onScheduled(dueAt: number): void {
     // A row due after we wake anyway changes nothing.
-    if (this.#sleep && Number.isFinite(dueAt) && dueAt >= this.#sleep.deadline) return;
+    if (this.#sleep && dueAt >= this.#sleep.deadline) return;
     this.#wakeRequested = true;
     this.#sleep?.wake.abort();
-  }
-
-  async #listen(): Promise<void> {
-    const client = await this.#pool.connect();
-    client.on('notification', (message) => {
-      if (message.channel === SCHEDULER_CHANNEL) this.#onNotification(message.payload);
-    });
-    client.on('error', (error) => {
-      this.#logger.warn({ err: error }, 'scheduler LISTEN connection lost; reconnecting');
-      if (this.#listener === client) this.#unlisten(error);
-      // Anything scheduled while we were deaf is found by the next look at the table.
-      this.#wakeRequested = true;
-      this.#sleep?.wake.abort();
-    });
-    try {
-      await client.query(`LISTEN ${SCHEDULER_CHANNEL}`);
-    } catch (error) {
-      client.release(error instanceof Error ? error : true);
-      throw error;
-    }
-    this.#listener = client;
-  }
-
-  #unlisten(error?: Error): void {
-    const client = this.#listener;
-    this.#listener = undefined;
-    // Released with an error (or true) the connection is closed, never handed out in LISTEN state.
-    client?.release(error ?? true);
   }
 }

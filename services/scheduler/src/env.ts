@@ -35,7 +35,7 @@ export const EnvSchema = Type.Object({
    * go out together in the next round. 0 starts a round for every due time.
    */
   DISPATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
-  /** Longest the dispatcher sleeps without looking at the table (a lost NOTIFY costs at most this). */
+  /** Longest the dispatcher sleeps without looking at the table: what another replica schedules waits at most this. */
   DISPATCH_MAX_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   /** ISO-8601 duration processed_events rows are kept (the consumers' deduplication window). */
   PROCESSED_EVENTS_RETENTION: Type.String({ minLength: 2, default: 'P7D' }),

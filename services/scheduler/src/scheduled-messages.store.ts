@@ -2,9 +2,6 @@ import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
-/** The Postgres channel `schedule()` notifies so sleeping dispatchers wake (LISTEN herald_scheduler). */
-export const SCHEDULER_CHANNEL = 'herald_scheduler';
-
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 /** The database or a transaction open on it: what the store's queries run on. */
 export type DbExecutor = Database | Transaction;
@@ -86,6 +83,10 @@ export class ScheduledMessagesStore {
   readonly #db: DbExecutor;
   readonly #clock: Clock;
   #inTransaction = false;
+  /** Told the due time of every message scheduled through this store, once it is committed. */
+  readonly #listeners = new Set<(dueAt: Date) => void>();
+  /** In a transaction: the due times scheduled so far, told to the listeners on commit. */
+  #uncommitted: Date[] = [];
 
   constructor(db: DbExecutor, options: ScheduledMessagesStoreOptions = {}) {
     this.#db = db;
@@ -99,17 +100,37 @@ export class ScheduledMessagesStore {
 
   /** Runs `work` in one transaction with a store bound to it; commits when it resolves. */
   async transaction<T>(work: (store: ScheduledMessagesStore) => Promise<T>): Promise<T> {
-    return this.#db.transaction(async (tx) => {
+    const uncommitted: Date[] = [];
+    const result = await this.#db.transaction(async (tx) => {
       const bound = new ScheduledMessagesStore(tx, { clock: this.#clock });
       bound.#inTransaction = true;
+      bound.#uncommitted = uncommitted;
       return work(bound);
     });
+    for (const dueAt of uncommitted) this.#scheduled(dueAt);
+    return result;
+  }
+
+  /**
+   * Calls `listener` with the due time of every message scheduled through this store once it has
+   * committed: how a dispatcher in the same process learns of a row due before it would look.
+   * Returns what unsubscribes it.
+   */
+  onScheduled(listener: (dueAt: Date) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** A message due at `dueAt` was scheduled: told now, or once the transaction it is in commits. */
+  #scheduled(dueAt: Date): void {
+    if (this.#inTransaction) this.#uncommitted.push(dueAt);
+    else for (const listener of this.#listeners) listener(dueAt);
   }
 
   /**
    * Stores a message to publish at `dueAt`. A message pending under the same key is cancelled and
-   * the new one inserted, in one transaction, and dispatchers are notified when it commits. One
-   * call of the `herald_schedule` function (migration 0004): a single round trip.
+   * the new one inserted, in one transaction, and the store's listeners are told when it commits.
+   * One call of the `herald_schedule` function (migrations 0004, 0011): a single round trip.
    */
   async schedule(input: ScheduleInput): Promise<ScheduleResult>;
   /**
@@ -132,6 +153,7 @@ export class ScheduledMessagesStore {
       if (activeUser !== undefined) return undefined;
       throw new Error(`scheduling ${input.scheduleKey} returned no row`);
     }
+    this.#scheduled(input.dueAt);
     return { id: BigInt(row.scheduled_id), dueAt: input.dueAt, replaced: row.replaced };
   }
 

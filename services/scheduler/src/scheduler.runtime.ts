@@ -48,7 +48,6 @@ export class SchedulerRuntime {
     this.#producer = new RenewingProducer(() => createDispatchProducer(options.kafka));
     this.dispatcher = new Dispatcher({
       store: this.store,
-      pool: options.database.pool,
       producer: this.#producer,
       logger: options.logger,
       clock,

@@ -27,7 +27,6 @@ it('a welcome email schedules the follow-up three days out, emitted as soon as t
   const store = new ScheduledMessagesStore(database.db, { clock });
   const dispatcher = new Dispatcher({
     store,
-    pool: database.pool,
     producer,
     logger: silent,
     clock,
