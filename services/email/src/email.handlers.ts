@@ -1,13 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AlertRaised, EmailSentV2, FollowUpRequestedV2, newEvent, followUpOf, UserCreatedV2 } from '@herald/contracts';
-import { handlerOptions, type HandlerContext, type LiveUsers } from '@herald/consumer';
+import { handlerOptions, LiveUsers, type HandlerContext } from '@herald/consumer';
 import { alertEmail, followUpEmail, welcomeEmail, type RenderedEmail } from './templates';
 import { Mailer, messageIdFor } from './mailer';
 
 export const MAILER = Symbol('MAILER');
 export const EMAIL_SETTINGS = Symbol('EMAIL_SETTINGS');
-export const LIVE_USERS = Symbol('LIVE_USERS');
 
 export interface EmailSettings {
   from: string;
@@ -25,7 +24,7 @@ export class EmailHandlers {
   constructor(
     @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(EMAIL_SETTINGS) private readonly settings: EmailSettings,
-    @Inject(LIVE_USERS) private readonly users: LiveUsers,
+    @Inject(LiveUsers) private readonly users: LiveUsers,
   ) {}
 
   @EventPattern(

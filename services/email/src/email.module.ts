@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { LiveUsers } from '@herald/consumer';
-import { EMAIL_SETTINGS, EmailHandlers, LIVE_USERS, MAILER, type EmailSettings } from './email.handlers';
+import { LiveUsers } from '@herald/consumer';
+import { EMAIL_SETTINGS, EmailHandlers, MAILER, type EmailSettings } from './email.handlers';
 import type { Mailer } from './mailer';
 
 /** The email service's Nest module: its handlers and what they need. */
@@ -13,7 +13,7 @@ export class EmailModule {
       providers: [
         { provide: MAILER, useValue: deps.mailer },
         { provide: EMAIL_SETTINGS, useValue: deps.settings },
-        { provide: LIVE_USERS, useValue: deps.users },
+        { provide: LiveUsers, useValue: deps.users },
       ],
     };
   }

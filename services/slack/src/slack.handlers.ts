@@ -1,13 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AlertRaised, followUpOf, newEvent, SlackMessageSent, UserCreatedV2 } from '@herald/contracts';
-import { handlerOptions, type HandlerContext, type LiveUsers } from '@herald/consumer';
+import { handlerOptions, LiveUsers, type HandlerContext } from '@herald/consumer';
 import { alertMessage, signupMessage } from './slack-text';
 import type { SlackClient } from './slack.client';
 
 export const SLACK_CLIENT = Symbol('SLACK_CLIENT');
 export const WEBHOOKS = Symbol('WEBHOOKS');
-export const LIVE_USERS = Symbol('LIVE_USERS');
 
 export interface Webhooks {
   signups: string;
@@ -23,7 +22,7 @@ export class SlackHandlers {
   constructor(
     @Inject(SLACK_CLIENT) private readonly slack: SlackClient,
     @Inject(WEBHOOKS) private readonly webhooks: Webhooks,
-    @Inject(LIVE_USERS) private readonly users: LiveUsers,
+    @Inject(LiveUsers) private readonly users: LiveUsers,
   ) {}
 
   @EventPattern(

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { LiveUsers } from '@herald/consumer';
-import { LIVE_USERS, SLACK_CLIENT, SlackHandlers, WEBHOOKS, type Webhooks } from './slack.handlers';
+import { LiveUsers } from '@herald/consumer';
+import { SLACK_CLIENT, SlackHandlers, WEBHOOKS, type Webhooks } from './slack.handlers';
 import type { SlackClient } from './slack.client';
 
 /** The Slack service's Nest module: its handlers and what they need. */
@@ -13,7 +13,7 @@ export class SlackModule {
       providers: [
         { provide: SLACK_CLIENT, useValue: deps.slack },
         { provide: WEBHOOKS, useValue: deps.webhooks },
-        { provide: LIVE_USERS, useValue: deps.users },
+        { provide: LiveUsers, useValue: deps.users },
       ],
     };
   }
