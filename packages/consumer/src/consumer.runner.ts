@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '@herald/db';
 import { beforeRejoin, ensureTopics, FETCH_BATCHING, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
-import { backoffPause } from '@herald/service-kit';
+import { backoffPause, retrying } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
 import type { HandlerRegistration } from './handler';
 import { stringHeaders } from './kafka-headers';
@@ -251,17 +251,23 @@ export class ConsumerRunner {
 
   /** A new consumer after a crash kafkajs does not recover from, tried with backoff until a stop. */
   private async consumeAgain(): Promise<void> {
-    for (let failures = 1; !this.stopping.signal.aborted; failures += 1) {
-      await sleep(backoffPause(failures, { initialMs: 1000 }), undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      if (this.stopping.signal.aborted) return;
+    const signal = this.stopping.signal;
+    // The coordinator that failed is not back at once: a pause before the first try too.
+    await sleep(backoffPause(1, { initialMs: 1000 }), undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    const joinAgain = async (): Promise<void> => {
       try {
         await this.consume([]);
-        return;
       } catch (error) {
-        this.options.logger.warn({ err: error }, 'the new Kafka consumer could not start yet');
         await this.consumer?.disconnect().catch(() => undefined);
+        throw error;
       }
-    }
+    };
+    await retrying(joinAgain, {
+      signal,
+      initialMs: 2000,
+      onFailure: (error) => this.options.logger.warn({ err: error }, 'the new Kafka consumer could not start yet'),
+    }).catch(() => undefined);
   }
 
   /** True once the consumer has joined its group and has its partitions (readiness). */
