@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { infrastructure, runStack, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
+import { apiKeysCli, runStack, startService, uniqueName, waitFor, type RunningService } from '@herald/testing';
 
 // Outage answers: with PostgreSQL stopped, a signup is refused at once with 503 and Retry-After
 // (nothing can be written, and the client should come back), and once PostgreSQL is back the
@@ -15,11 +12,7 @@ let api: RunningService;
 let signupKey = '';
 
 beforeAll(async () => {
-  const cli = path.resolve(__dirname, '../../services/api/dist/api-keys.cli.js');
-  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'create', '--name', run, '--scope', 'signup'], {
-    env: { ...process.env, DATABASE_URL: infrastructure().databaseUrl },
-  });
-  signupKey = String((JSON.parse(stdout) as { key: string }).key);
+  signupKey = String((await apiKeysCli('create', '--name', run, '--scope', 'signup')).key);
   // A short key cache, so that the outage also reaches the key's lookup.
   api = await startService('api', { API_KEY_CACHE_MS: '100' });
 });

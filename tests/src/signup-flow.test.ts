@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { openDatabase } from '@herald/db';
 import { createKafka } from '@herald/kafka';
 import {
+  apiKeysCli,
   emailsTo,
   infrastructure,
   slackPosts,
@@ -61,17 +59,8 @@ async function timeline(userId: string): Promise<TimelineEntry[]> {
   return ((await response.json()) as { notifications: TimelineEntry[] }).notifications;
 }
 
-/** Runs `npm run keys -- <args>` (the built CLI) against the test database; its JSON answer. */
-async function keysCli(...args: string[]): Promise<Record<string, unknown>> {
-  const cli = path.resolve(__dirname, '../../services/api/dist/api-keys.cli.js');
-  const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], {
-    env: { ...process.env, DATABASE_URL: infrastructure().databaseUrl },
-  });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
-
 beforeAll(async () => {
-  signupKey = String((await keysCli('create', '--name', run, '--scope', 'signup')).key);
+  signupKey = String((await apiKeysCli('create', '--name', run, '--scope', 'signup')).key);
   api = await startService('api', { ADMIN_TOKEN: adminToken });
   services = await Promise.all([
     startService('email', { ADMIN_EMAIL: adminEmail }),
@@ -236,8 +225,8 @@ it('a scheduler stopped before the follow-up is due and started after sends it e
 
 it('a key revoked with `npm run keys -- revoke` is refused within API_KEY_CACHE_MS', async () => {
   const id = /^hk_([0-9a-f]{16})_/.exec(signupKey)?.[1] ?? '';
-  expect(await keysCli('revoke', id)).toEqual({ id, revoked: true });
-  const listed = (await keysCli('list')) as unknown as { id: string; revokedAt: string | null }[];
+  expect(await apiKeysCli('revoke', id)).toEqual({ id, revoked: true });
+  const listed = (await apiKeysCli('list')) as unknown as { id: string; revokedAt: string | null }[];
   expect(listed.find((k) => k.id === id)?.revokedAt).toEqual(expect.any(String));
   const status = () =>
     fetch(`${api.url}/api/v1/users`, {

@@ -8,6 +8,7 @@ export type { RunningService } from './service-process';
 export { emailsTo, emailSource, slackPosts, slackAttempts, slackFault } from './sinks';
 export type { CaughtEmail, SlackPost, SlackAttempt } from './sinks';
 export { runStack } from './stack';
+export { apiKeysCli } from './api-keys';
 export { jaegerTrace, metricValue, newTraceparent, parseMetrics, scrapeMetrics } from './observability';
 export type { MetricSample, TracedSpan } from './observability';
 export { runFromEnd } from './consume';
