@@ -60,6 +60,29 @@ describe('ScheduledMessagesStore', () => {
     expect(history.filter((r) => r.state === 'pending')).toHaveLength(1);
   });
 
+  it('schedules the calls of one turn in one transaction, a later call for a key replacing an earlier one', async () => {
+    const prefix = prefixed('store-together');
+    const [first, second, other, gone] = await Promise.all([
+      store.schedule(message(`${prefix}:a`, 60_000, { v: 1 })),
+      store.schedule(message(`${prefix}:a`, 60_000, { v: 2 })),
+      store.schedule(message(`${prefix}:b`, 60_000, { v: 3 })),
+      // A user nobody created: nothing is scheduled for them, and the others still are.
+      store.schedule(message(`${prefix}:c`, 60_000, { v: 4 }), '00000000-0000-4000-8000-000000000000'),
+    ]);
+    expect([first.replaced, second.replaced, other.replaced, gone]).toEqual([false, true, false, undefined]);
+    expect((await store.history(`${prefix}:a`)).map((r) => [r.state, r.value])).toEqual([
+      ['cancelled', { v: 1 }],
+      ['pending', { v: 2 }],
+    ]);
+    expect(await store.history(`${prefix}:c`)).toEqual([]);
+    // Rows written by one transaction carry its id.
+    const { rows } = await database.pool.query<{ xmin: string }>(
+      'select distinct xmin::text from scheduled_messages where starts_with(schedule_key, $1)',
+      [prefix],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
   it('cancels by key and by prefix, and counts what it cancelled', async () => {
     const prefix = prefixed('store-cancel');
     await store.schedule(message(`${prefix}:user-a:1`, 1000));

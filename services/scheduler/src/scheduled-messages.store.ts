@@ -1,4 +1,6 @@
 import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Pool } from 'pg';
+import { Coalescer } from '@herald/consumer';
 import { scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
@@ -71,6 +73,18 @@ const columns = {
 
 const isPending = eq(scheduledMessages.state, 'pending');
 
+/** One schedule() call waiting for its statement. */
+interface ScheduleCall {
+  input: ScheduleInput;
+  activeUser: string | null;
+}
+
+/** What herald_schedule returned for a call; undefined when the active user was gone. */
+type ScheduleCallResults = Map<ScheduleCall, { scheduled_id: string; replaced: boolean }>;
+
+/** schedule() calls under way at once; what comes meanwhile goes together in the next statement. */
+const SCHEDULE_STATEMENTS_IN_FLIGHT = 4;
+
 /** A claimed row as the claim statement returns it (JSON: the id as text, the due time as a string). */
 type ClaimedRow = Omit<ScheduledMessage, 'id' | 'dueAt'> & { id: string; dueAt: string };
 
@@ -87,10 +101,15 @@ export class ScheduledMessagesStore {
   readonly #listeners = new Set<(dueAt: Date) => void>();
   /** In a transaction: the due times scheduled so far, told to the listeners on commit. */
   #uncommitted: Date[] = [];
+  /** Outside a transaction: the schedule() calls of one turn, in one statement and one commit. */
+  readonly #calls: Coalescer<ScheduleCall, ScheduleCallResults> | undefined;
 
   constructor(db: DbExecutor, options: ScheduledMessagesStoreOptions = {}) {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
+    // The pool under a database (a transaction has none): the statement is a named prepared one.
+    const pool = (db as { $client?: Pool }).$client;
+    this.#calls = pool && new Coalescer((calls) => this.#scheduleTogether(pool, calls), 500, 0, SCHEDULE_STATEMENTS_IN_FLIGHT);
   }
 
   /** The database (or transaction) this store runs on, for reads that belong in the same transaction. */
@@ -130,7 +149,8 @@ export class ScheduledMessagesStore {
   /**
    * Stores a message to publish at `dueAt`. A message pending under the same key is cancelled and
    * the new one inserted, in one transaction, and the store's listeners are told when it commits.
-   * One call of the `herald_schedule` function (migrations 0004, 0011): a single round trip.
+   * One call of the `herald_schedule` function (migrations 0004, 0011), in one statement with the
+   * other calls of the same turn.
    */
   async schedule(input: ScheduleInput): Promise<ScheduleResult>;
   /**
@@ -143,18 +163,54 @@ export class ScheduledMessagesStore {
     if (input.scheduleKey.length === 0) throw new RangeError('scheduleKey must not be empty');
     if (Number.isNaN(input.dueAt.getTime()))
       throw new RangeError(`dueAt of ${input.scheduleKey} is not a valid date`);
-    const { rows } = await this.#db.execute<{ scheduled_id: string; replaced: boolean }>(sql`
-      select scheduled_id, replaced from herald_schedule(
-        ${input.scheduleKey}, ${input.topic}, ${input.key}, ${JSON.stringify(input.value)}::jsonb,
-        ${JSON.stringify({ ...input.headers })}::jsonb, ${input.dueAt.toISOString()}::timestamptz,
-        ${this.#clock.now().toISOString()}::timestamptz, ${activeUser ?? null}::uuid)`);
-    const [row] = rows;
+    const call: ScheduleCall = { input, activeUser: activeUser ?? null };
+    const row = this.#calls && !this.#inTransaction ? (await this.#calls.add(call)).get(call) : await this.#scheduleInTransaction(call);
     if (!row) {
       if (activeUser !== undefined) return undefined;
       throw new Error(`scheduling ${input.scheduleKey} returned no row`);
     }
     this.#scheduled(input.dueAt);
     return { id: BigInt(row.scheduled_id), dueAt: input.dueAt, replaced: row.replaced };
+  }
+
+  async #scheduleInTransaction({ input, activeUser }: ScheduleCall): Promise<{ scheduled_id: string; replaced: boolean } | undefined> {
+    const { rows } = await this.#db.execute<{ scheduled_id: string; replaced: boolean }>(sql`
+      select scheduled_id, replaced from herald_schedule(
+        ${input.scheduleKey}, ${input.topic}, ${input.key}, ${JSON.stringify(input.value)}::jsonb,
+        ${JSON.stringify({ ...input.headers })}::jsonb, ${input.dueAt.toISOString()}::timestamptz,
+        ${this.#clock.now().toISOString()}::timestamptz, ${activeUser}::uuid)`);
+    return rows[0];
+  }
+
+  /**
+   * The calls of one turn in one statement: one round trip and one commit for all of them, where
+   * each alone was a statement and a WAL flush of its own. They run in the order they were made,
+   * so of two calls for one key the later one's message is the one left pending, and in the order
+   * of their keys, so two statements under way at once lock their rows in the same order and
+   * never deadlock. A failure fails them all, as it would have failed each.
+   */
+  async #scheduleTogether(pool: Pool, made: readonly ScheduleCall[]): Promise<ScheduleCallResults> {
+    // A stable sort: calls for one key keep their order.
+    const calls = [...made].sort((a, b) => (a.input.scheduleKey < b.input.scheduleKey ? -1 : a.input.scheduleKey > b.input.scheduleKey ? 1 : 0));
+    const { rows } = await pool.query<{ n: string; scheduled_id: string; replaced: boolean }>({
+      name: 'herald-schedule-together',
+      text: `select t.n, s.scheduled_id, s.replaced
+             from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::uuid[])
+                  with ordinality as t(schedule_key, topic, message_key, value, headers, due_at, active_user, n)
+             cross join lateral herald_schedule(t.schedule_key, t.topic, t.message_key, t.value, t.headers, t.due_at, $8, t.active_user) s
+             order by t.n`,
+      values: [
+        calls.map((c) => c.input.scheduleKey),
+        calls.map((c) => c.input.topic),
+        calls.map((c) => c.input.key),
+        calls.map((c) => JSON.stringify(c.input.value)),
+        calls.map((c) => JSON.stringify({ ...c.input.headers })),
+        calls.map((c) => c.input.dueAt.toISOString()),
+        calls.map((c) => c.activeUser),
+        this.#clock.now().toISOString(),
+      ],
+    });
+    return new Map(rows.map((r) => [calls[Number(r.n) - 1]!, r]));
   }
 
   /** Cancels the message pending under `scheduleKey`; returns how many were cancelled (0 or 1). */
