@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { EmailSentV2, FollowUpRequestedV2, Headers, newEvent, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
-import { notificationTimeline, openDatabase, type Database } from '@herald/db';
+import { notificationTimeline, openDatabase } from '@herald/db';
 import { createKafka, publishEvents } from '@herald/kafka';
 import { createLogger } from '@herald/service-kit';
 import { infrastructure, uniqueName, waitFor } from '@herald/testing';
@@ -175,16 +175,19 @@ describe('TimelineProjector batching', () => {
   });
 
   it('records the batches of every partition a fetch returned in one insert', async () => {
-    // A projector on a database handle that counts the statements it runs.
+    // A projector on a database whose pool counts the statements it runs.
     let statements = 0;
-    const counted = new Proxy(database.db, {
+    const pool = new Proxy(database.pool, {
       get(target, property, receiver) {
-        if (property !== 'execute') return Reflect.get(target, property, receiver) as unknown;
-        return (...args: Parameters<Database['execute']>) => {
+        if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<typeof target.query>) => {
           statements += 1;
-          return target.execute(...args);
+          return (target.query as (...a: unknown[]) => unknown)(...args);
         };
       },
+    });
+    const counted = new Proxy(database.db, {
+      get: (target, property, receiver) => (property === '$client' ? pool : (Reflect.get(target, property, receiver) as unknown)),
     });
     const projector = new TimelineProjector({
       kafka,

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { EmailSentV2, EventOf, FollowUpRequestedV2, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
-import { notificationTimeline, users, type Database } from '@herald/db';
+import { executeNamed, notificationTimeline, users, type Database } from '@herald/db';
 import type { Transaction } from './idempotency';
 
 /** One entry of a user's notification timeline. */
@@ -128,7 +128,7 @@ export async function recordTimeline(db: Database | Transaction, records: readon
   // A subject is a user not deleted, held FOR SHARE so that a deletion committing meanwhile waits
   // for this insert and then deletes what it wrote; or no user at all (an alert). Either way in
   // this one statement: no round trip per message.
-  await db.execute(sql`
+  await executeNamed(db, 'herald-timeline-record', sql`
     with incoming as (
       select * from unnest(
         ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],

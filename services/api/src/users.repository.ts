@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { newEvent, UserCreatedV2, UserDeleted } from '@herald/contracts';
-import { idempotencyKeys, liveUserFields, notificationTimeline, outbox, users, type Database } from '@herald/db';
+import { executeNamed, idempotencyKeys, liveUserFields, notificationTimeline, outbox, users, type Database } from '@herald/db';
 import { ApiError, violatedUniqueConstraint, type ErrorCode } from './errors';
 import type { Transaction } from './idempotency';
 import { appendToOutbox, outboxRow } from './outbox.repository';
@@ -34,7 +34,7 @@ export async function createUser(db: Database | Transaction, user: User): Promis
   const created = { ...newEvent(UserCreatedV2, data, { correlationId: user.id }, user.createdAt), id: user.id };
   const row = outboxRow(UserCreatedV2, user.id, created);
   try {
-    await db.execute(sql`
+    await executeNamed(db, 'herald-signup', sql`
       with created as (
         insert into ${users} (id, email, username, full_name, created_at)
         values (${user.id}, ${user.email}, ${user.username}, ${user.fullName}, ${user.createdAt.toISOString()})
