@@ -1,6 +1,6 @@
 export { openDatabase, databaseReachable } from './client';
 export { isDatabaseUnavailable } from './unavailable';
-export { executeNamed } from './named-statement';
+export { executeNamed, poolOf } from './named-statement';
 export type { Database, DatabaseHandle } from './client';
 export { migrateDatabase, MIGRATIONS_FOLDER } from './migrate';
 export { liveUserFields, readLiveUsers } from './live-users';

@@ -5,6 +5,11 @@ import type { Database } from './client';
 
 const dialect = new PgDialect();
 
+/** The pool under a drizzle database, or undefined for a transaction (it has a connection, no pool). */
+export function poolOf(db: object): Pool | undefined {
+  return (db as { $client?: Pool }).$client;
+}
+
 /**
  * Runs `query` as the named prepared statement `name` when `db` is a pool's database, parsed and
  * planned once a connection; drizzle's `execute` sends it unnamed, parsed and planned on every
@@ -13,7 +18,7 @@ const dialect = new PgDialect();
  * text on every call: values only as parameters, arrays as one `sql.param`.
  */
 export async function executeNamed<T extends QueryResultRow>(db: Pick<Database, 'execute'>, name: string, query: SQL): Promise<T[]> {
-  const pool = (db as { $client?: Pool }).$client;
+  const pool = poolOf(db);
   if (!pool) return (await db.execute<T>(query)).rows as T[];
   const { sql: text, params } = dialect.sqlToQuery(query);
   return (await pool.query<T>({ name, text, values: params })).rows;

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '@herald/db';
 import { infrastructure, uniqueName } from '@herald/testing';
 import { ManualClock } from './clock';
@@ -153,6 +154,22 @@ describe('ScheduledMessagesStore', () => {
       state: 'cancelled',
       dispatchedAt: null,
       cancelledAt: clock.now(),
+    });
+  });
+
+  it('takes due rows through the pending rows index even when the planner would rather scan the table', async () => {
+    const prefix = prefixed('store-take-index');
+    const filter = { scheduleKeyPrefix: prefix };
+    await store.schedule(message(`${prefix}:due`, -1000));
+    await store.transaction(async (tx) => {
+      // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.
+      await tx.db.execute(sql`set local random_page_cost = 1000`);
+      const taken = await tx.claimBatch(clock.now(), 10, filter);
+      expect(taken.rows.map((r) => r.scheduleKey)).toEqual([`${prefix}:due`]);
+      const { rows } = await tx.db.execute<{ seq_scan: string }>(
+        sql`select seq_scan from pg_stat_xact_user_tables where relname = 'scheduled_messages'`,
+      );
+      expect(rows.map((r) => Number(r.seq_scan))).toEqual([0]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import { Coalescer } from '@herald/consumer';
-import { scheduledMessages, type Database } from '@herald/db';
+import { poolOf, scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -107,8 +107,8 @@ export class ScheduledMessagesStore {
   constructor(db: DbExecutor, options: ScheduledMessagesStoreOptions = {}) {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
-    // The pool under a database (a transaction has none): the statement is a named prepared one.
-    const pool = (db as { $client?: Pool }).$client;
+    // On a transaction, which has no pool, each call is a statement on its connection.
+    const pool = poolOf(db);
     this.#calls = pool && new Coalescer((calls) => this.#scheduleTogether(pool, calls), 500, 0, SCHEDULE_STATEMENTS_IN_FLIGHT);
   }
 
@@ -164,7 +164,7 @@ export class ScheduledMessagesStore {
     if (Number.isNaN(input.dueAt.getTime()))
       throw new RangeError(`dueAt of ${input.scheduleKey} is not a valid date`);
     const call: ScheduleCall = { input, activeUser: activeUser ?? null };
-    const row = this.#calls && !this.#inTransaction ? (await this.#calls.add(call)).get(call) : await this.#scheduleInTransaction(call);
+    const row = this.#calls ? (await this.#calls.add(call)).get(call) : await this.#scheduleInTransaction(call);
     if (!row) {
       if (activeUser !== undefined) return undefined;
       throw new Error(`scheduling ${input.scheduleKey} returned no row`);
@@ -256,31 +256,16 @@ export class ScheduledMessagesStore {
   async claimBatch(now: Date, limit: number, filter: ClaimFilter = {}): Promise<{ rows: ScheduledMessage[]; next: Date | null }> {
     if (!this.#inTransaction)
       throw new Error('claimDue must run inside ScheduledMessagesStore.transaction()');
-    const conditions = filterConditions(filter);
-    const where = sql.join([sql`state = 'pending'`, ...conditions], sql` and `);
-    const at = now.toISOString();
-    // The statement's snapshot still sees the taken rows pending: `next` leaves them out by id.
-    const { rows } = await this.#db.execute<{ claimed: ClaimedRow[]; next: string | null }>(sql`
-      with claimed as (
-        select id from ${scheduledMessages}
-        where ${where} and due_at <= ${at}::timestamptz
-        order by due_at, id limit ${limit}
-        for update skip locked),
-      taken as (
-        update ${scheduledMessages} s set state = 'dispatched', dispatched_at = ${at}::timestamptz
-        from claimed c where s.id = c.id
-        returning s.id, s.schedule_key, s.topic, s.message_key, s.value, s.headers, s.due_at)
-      select
-        (select coalesce(json_agg(json_build_object(
-           'id', id::text, 'scheduleKey', schedule_key, 'topic', topic, 'key', message_key,
-           'value', value, 'headers', headers, 'dueAt', due_at) order by due_at, id), '[]'::json)
-         from taken) as claimed,
-        (select min(due_at) from ${scheduledMessages}
-         where ${where} and id not in (select id from claimed)) as next`);
+    // herald_take_due (migration 0013): the take planned on the pending rows' index, whatever the
+    // statistics say.
+    const { rows } = await this.#db.execute<{ taken: ClaimedRow[]; next_due: string | null }>(sql`
+      select taken, next_due from herald_take_due(
+        ${now.toISOString()}::timestamptz, ${limit}::int, ${filter.topics ? sql.param([...filter.topics]) : null}::text[],
+        ${filter.topicPrefix ?? null}::text, ${filter.scheduleKeyPrefix ?? null}::text)`);
     const [result] = rows;
     return {
-      rows: (result?.claimed ?? []).map((r) => ({ ...r, id: BigInt(r.id), dueAt: new Date(r.dueAt) })),
-      next: result?.next ? new Date(result.next) : null,
+      rows: (result?.taken ?? []).map((r) => ({ ...r, id: BigInt(r.id), dueAt: new Date(r.dueAt) })),
+      next: result?.next_due ? new Date(result.next_due) : null,
     };
   }
 
