@@ -84,6 +84,36 @@ describe('ScheduledMessagesStore', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('schedules inside a transaction on its connection, and tells its listeners only once it commits', async () => {
+    const prefix = prefixed('store-in-transaction');
+    const told: Date[] = [];
+    const unsubscribe = store.onScheduled((dueAt) => told.push(dueAt));
+    try {
+      const scheduled = await store.transaction(async (tx) => {
+        const first = await tx.schedule(message(`${prefix}:a`, 60_000, { v: 1 }));
+        const second = await tx.schedule(message(`${prefix}:a`, 60_000, { v: 2 }));
+        expect(told).toEqual([]);
+        return [first, second];
+      });
+      expect(scheduled.map((r) => r.replaced)).toEqual([false, true]);
+      expect(told).toEqual(scheduled.map((r) => r.dueAt));
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.schedule(message(`${prefix}:b`, 60_000));
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(told).toHaveLength(2);
+      expect(await store.history(`${prefix}:b`)).toEqual([]);
+      expect((await store.history(`${prefix}:a`)).map((r) => [r.state, r.value])).toEqual([
+        ['cancelled', { v: 1 }],
+        ['pending', { v: 2 }],
+      ]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('cancels by key and by prefix, and counts what it cancelled', async () => {
     const prefix = prefixed('store-cancel');
     await store.schedule(message(`${prefix}:user-a:1`, 1000));

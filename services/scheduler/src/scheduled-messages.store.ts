@@ -1,7 +1,6 @@
 import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import type { Pool } from 'pg';
 import { Coalescer } from '@herald/consumer';
-import { poolOf, scheduledMessages, type Database } from '@herald/db';
+import { executeNamed, poolOf, scheduledMessages, type Database } from '@herald/db';
 import { systemClock, type Clock } from './clock';
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -107,9 +106,8 @@ export class ScheduledMessagesStore {
   constructor(db: DbExecutor, options: ScheduledMessagesStoreOptions = {}) {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
-    // On a transaction, which has no pool, each call is a statement on its connection.
-    const pool = poolOf(db);
-    this.#calls = pool && new Coalescer((calls) => this.#scheduleTogether(pool, calls), 500, 0, SCHEDULE_STATEMENTS_IN_FLIGHT);
+    // On a transaction, which has no pool, each call is a statement of its own on its connection.
+    this.#calls = poolOf(db) && new Coalescer((calls) => this.#scheduleTogether(calls), 500, 0, SCHEDULE_STATEMENTS_IN_FLIGHT);
   }
 
   /** The database (or transaction) this store runs on, for reads that belong in the same transaction. */
@@ -164,7 +162,7 @@ export class ScheduledMessagesStore {
     if (Number.isNaN(input.dueAt.getTime()))
       throw new RangeError(`dueAt of ${input.scheduleKey} is not a valid date`);
     const call: ScheduleCall = { input, activeUser: activeUser ?? null };
-    const row = this.#calls ? (await this.#calls.add(call)).get(call) : await this.#scheduleInTransaction(call);
+    const row = (await (this.#calls ? this.#calls.add(call) : this.#scheduleTogether([call]))).get(call);
     if (!row) {
       if (activeUser !== undefined) return undefined;
       throw new Error(`scheduling ${input.scheduleKey} returned no row`);
@@ -173,43 +171,29 @@ export class ScheduledMessagesStore {
     return { id: BigInt(row.scheduled_id), dueAt: input.dueAt, replaced: row.replaced };
   }
 
-  async #scheduleInTransaction({ input, activeUser }: ScheduleCall): Promise<{ scheduled_id: string; replaced: boolean } | undefined> {
-    const { rows } = await this.#db.execute<{ scheduled_id: string; replaced: boolean }>(sql`
-      select scheduled_id, replaced from herald_schedule(
-        ${input.scheduleKey}, ${input.topic}, ${input.key}, ${JSON.stringify(input.value)}::jsonb,
-        ${JSON.stringify({ ...input.headers })}::jsonb, ${input.dueAt.toISOString()}::timestamptz,
-        ${this.#clock.now().toISOString()}::timestamptz, ${activeUser}::uuid)`);
-    return rows[0];
-  }
-
   /**
-   * The calls of one turn in one statement: one round trip and one commit for all of them, where
-   * each alone was a statement and a WAL flush of its own. They run in the order they were made,
-   * so of two calls for one key the later one's message is the one left pending, and in the order
-   * of their keys, so two statements under way at once lock their rows in the same order and
-   * never deadlock. A failure fails them all, as it would have failed each.
+   * The calls of one turn in one statement (in a transaction, the one call): one round trip and
+   * one commit for all of them, where each alone was a statement and a WAL flush of its own. They
+   * run in the order they were made, so of two calls for one key the later one's message is the
+   * one left pending, and in the order of their keys, so two statements under way at once lock
+   * their rows in the same order and never deadlock. A failure fails them all, as it would have
+   * failed each.
    */
-  async #scheduleTogether(pool: Pool, made: readonly ScheduleCall[]): Promise<ScheduleCallResults> {
+  async #scheduleTogether(made: readonly ScheduleCall[]): Promise<ScheduleCallResults> {
     // A stable sort: calls for one key keep their order.
     const calls = [...made].sort((a, b) => (a.input.scheduleKey < b.input.scheduleKey ? -1 : a.input.scheduleKey > b.input.scheduleKey ? 1 : 0));
-    const { rows } = await pool.query<{ n: string; scheduled_id: string; replaced: boolean }>({
-      name: 'herald-schedule-together',
-      text: `select t.n, s.scheduled_id, s.replaced
-             from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[], $7::uuid[])
-                  with ordinality as t(schedule_key, topic, message_key, value, headers, due_at, active_user, n)
-             cross join lateral herald_schedule(t.schedule_key, t.topic, t.message_key, t.value, t.headers, t.due_at, $8, t.active_user) s
-             order by t.n`,
-      values: [
-        calls.map((c) => c.input.scheduleKey),
-        calls.map((c) => c.input.topic),
-        calls.map((c) => c.input.key),
-        calls.map((c) => JSON.stringify(c.input.value)),
-        calls.map((c) => JSON.stringify({ ...c.input.headers })),
-        calls.map((c) => c.input.dueAt.toISOString()),
-        calls.map((c) => c.activeUser),
-        this.#clock.now().toISOString(),
-      ],
-    });
+    const column = <T>(pick: (c: ScheduleCall) => T) => sql.param(calls.map(pick));
+    const rows = await executeNamed<{ n: string; scheduled_id: string; replaced: boolean }>(this.#db, 'herald-schedule-together', sql`
+      select t.n, s.scheduled_id, s.replaced
+      from unnest(
+        ${column((c) => c.input.scheduleKey)}::text[], ${column((c) => c.input.topic)}::text[],
+        ${column((c) => c.input.key)}::text[], ${column((c) => JSON.stringify(c.input.value))}::jsonb[],
+        ${column((c) => JSON.stringify({ ...c.input.headers }))}::jsonb[], ${column((c) => c.input.dueAt.toISOString())}::timestamptz[],
+        ${column((c) => c.activeUser)}::uuid[])
+        with ordinality as t(schedule_key, topic, message_key, value, headers, due_at, active_user, n)
+      cross join lateral herald_schedule(t.schedule_key, t.topic, t.message_key, t.value, t.headers, t.due_at,
+        ${this.#clock.now().toISOString()}::timestamptz, t.active_user) s
+      order by t.n`);
     return new Map(rows.map((r) => [calls[Number(r.n) - 1]!, r]));
   }
 
