@@ -202,4 +202,28 @@ describe('ScheduledMessagesStore', () => {
       expect(rows.map((r) => Number(r.seq_scan))).toEqual([0]);
     });
   });
+
+  it('finds the pending row of a key only through the unique index its insert arbitrates on', async () => {
+    const prefix = prefixed('store-schedule-index');
+    await store.schedule(message(`${prefix}:replaced`, 60_000));
+    await store.transaction(async (tx) => {
+      // The backend's counts not yet reported: the difference is this transaction's.
+      const scans = async () => {
+        const { rows } = await tx.db.execute<{ name: string; scans: string }>(
+          sql`select c.relname as name, pg_stat_get_xact_numscans(c.oid) as scans from pg_index i join pg_class c on c.oid = i.indexrelid
+              where i.indrelid = 'scheduled_messages'::regclass`,
+        );
+        return new Map(rows.map((r) => [r.name, Number(r.scans)]));
+      };
+      const before = await scans();
+      await tx.schedule(message(`${prefix}:new`, 60_000));
+      await tx.schedule(message(`${prefix}:replaced`, 120_000));
+      const after = await scans();
+      const used = Object.fromEntries([...after].flatMap(([name, n]) => (n === before.get(name) ? [] : [[name, n - (before.get(name) ?? 0)] as const])));
+      // One look for the new key; for the replaced one, its cancellation's and the new row's.
+      // No other index: a plan left to stale statistics could read every pending row by due time.
+      expect(used).toEqual({ scheduled_messages_pending_key: 3 });
+    });
+    expect((await store.history(`${prefix}:replaced`)).map((r) => r.state)).toEqual(['cancelled', 'pending']);
+  });
 });
