@@ -100,6 +100,23 @@ describe('GET /api/v1/users/:id/notifications', () => {
     expect(await entriesOf(alertId)).toHaveLength(1);
   });
 
+  it('looks each subject up by its primary key, never by reading the whole users table', async () => {
+    const signUp = async () => (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
+    const users = [await signUp(), await signUp(), await signUp()];
+    const records = Array.from({ length: 120 }, (_, n) => statusRecord(status(users[n % users.length]!.id, { attempt: n + 1 })));
+    await t.database.db.transaction(async (tx) => {
+      // The backend's counts not yet reported: the difference is this insert's.
+      const seqScans = async () => {
+        const { rows } = await tx.execute<{ n: string }>(sql`select pg_stat_get_xact_numscans('users'::regclass) as n`);
+        return Number(rows[0]?.n);
+      };
+      const before = await seqScans();
+      await recordTimeline(tx, records);
+      expect((await seqScans()) - before).toBe(0);
+    });
+    expect(await entriesOf(users[0]!.id)).toHaveLength(40);
+  });
+
   it('records a timeline insert that holds the user before their deletion, and the deletion then erases it', async () => {
     const user = (await t.asAdmin({ method: 'POST', url: '/api/v1/users', payload: newSignup() })).json<UserBody>();
     const other = openDatabase(infrastructure().databaseUrl, { max: 1 });
