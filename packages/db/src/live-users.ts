@@ -21,15 +21,16 @@ export interface LiveUser {
 }
 
 /**
- * The users among `ids` that are not deleted, by id, in one primary-key lookup. A deleted or
- * unknown id is absent: its personal data is erased, and nothing is to be sent to it.
+ * The users among `ids` that are not deleted, by id, in one primary-key lookup (`herald_live_users`,
+ * migration 0015: planned on the key whatever the table's size). A deleted or unknown id is absent:
+ * its personal data is erased, and nothing is to be sent to it.
  */
 export async function readLiveUsers(pool: Pool, ids: readonly string[]): Promise<Map<string, LiveUser>> {
   const found = new Map<string, LiveUser>();
   if (ids.length === 0) return found;
   const { rows } = await pool.query<{ id: string; email: string; username: string; full_name: string }>({
     name: 'herald-live-users',
-    text: 'select id, email, username, full_name from users where id = any($1::uuid[]) and deleted_at is null',
+    text: 'select id, email, username, full_name from herald_live_users($1::uuid[])',
     values: [ids],
   });
   for (const row of rows) found.set(row.id, { email: row.email, username: row.username, fullName: row.full_name });

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { EmailSentV2, EventOf, FollowUpRequestedV2, NotificationStatus, NotificationStatusV2, SlackMessageSent } from '@herald/contracts';
-import { executeNamed, notificationTimeline, users, type Database } from '@herald/db';
+import { executeNamed, notificationTimeline, type Database } from '@herald/db';
 import type { Transaction } from './idempotency';
 
 /** One entry of a user's notification timeline. */
@@ -125,34 +125,18 @@ export async function recordTimeline(db: Database | Transaction, records: readon
   // One array parameter a column, unnested by Postgres: 13 parameters whatever the number of
   // rows, and no SQL built per row (a batch of a busy topic holds thousands).
   const column = <T>(pick: (r: TimelineRecord) => T) => sql.param(records.map(pick));
-  // A subject is a user not deleted, held FOR SHARE so that a deletion committing meanwhile waits
-  // for this insert and then deletes what it wrote; or no user at all (an alert). Either way in
-  // this one statement: no round trip per message. The user is looked up row by row, by primary
-  // key: a subquery that locks is never flattened into a join, so the planner cannot hash the
-  // batch against a sequential scan of users (which it priced lower for a batch of dozens on a
-  // table of thousands, and which then read every user for every insert).
+  // herald_record_timeline (migration 0015): a subject is a user not deleted, held FOR SHARE so
+  // that a deletion committing meanwhile waits for this insert and then deletes what it wrote; or
+  // no user at all (an alert). Looked up by primary key whatever the size of users.
   await executeNamed(db, 'herald-timeline-record', sql`
-    with incoming as (
-      select * from unnest(
-        ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],
-        ${column((r) => r.correlationId)}::text[], ${column((r) => r.channel)}::text[],
-        ${column((r) => r.notification)}::text[], ${column((r) => r.status)}::text[],
-        ${column((r) => r.attempt)}::int[], ${column((r) => r.detail)}::text[],
-        ${column((r) => r.errorCode)}::text[], ${column((r) => r.errorMessage)}::text[],
-        ${column((r) => r.nextAt)}::timestamptz[], ${column((r) => r.traceId)}::text[],
-        ${column((r) => r.at)}::timestamptz[])
-        as r (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
-              error_code, error_message, next_at, trace_id, occurred_at)
-    )
-    insert into ${notificationTimeline}
-      (event_id, subject_id, correlation_id, channel, notification, status, attempt, detail,
-       error_code, error_message, next_at, trace_id, occurred_at)
-    select i.event_id, i.subject_id, i.correlation_id, i.channel, i.notification, i.status, i.attempt,
-           i.detail, i.error_code, i.error_message, i.next_at, i.trace_id, i.occurred_at
-    from incoming i
-    left join lateral (select u.deleted_at is null as live from ${users} u where u.id = i.subject_id for share) s on true
-    where s.live is null or s.live
-    on conflict (event_id) do nothing`);
+    select herald_record_timeline(
+      ${column((r) => r.eventId)}::text[], ${column((r) => r.subjectId)}::uuid[],
+      ${column((r) => r.correlationId)}::text[], ${column((r) => r.channel)}::text[],
+      ${column((r) => r.notification)}::text[], ${column((r) => r.status)}::text[],
+      ${column((r) => r.attempt)}::int[], ${column((r) => r.detail)}::text[],
+      ${column((r) => r.errorCode)}::text[], ${column((r) => r.errorMessage)}::text[],
+      ${column((r) => r.nextAt)}::timestamptz[], ${column((r) => r.traceId)}::text[],
+      ${column((r) => r.at)}::timestamptz[])`);
 }
 
 /** The timeline of one subject (a user), oldest first. */

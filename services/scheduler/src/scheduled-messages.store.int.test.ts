@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { openDatabase } from '@herald/db';
+import { openDatabase, users } from '@herald/db';
 import { infrastructure, uniqueName } from '@herald/testing';
 import { ManualClock } from './clock';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
@@ -200,6 +201,24 @@ describe('ScheduledMessagesStore', () => {
         sql`select seq_scan from pg_stat_xact_user_tables where relname = 'scheduled_messages'`,
       );
       expect(rows.map((r) => Number(r.seq_scan))).toEqual([0]);
+    });
+  });
+
+  it('holds the active user by primary key, even where the planner would rather scan users', async () => {
+    const prefix = prefixed('store-schedule-user');
+    const id = randomUUID();
+    await database.db.insert(users).values({ id, email: `${id}@example.com`, username: `u${id.slice(0, 8)}`, fullName: 'Ada' });
+    await store.transaction(async (tx) => {
+      // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.
+      await tx.db.execute(sql`set local random_page_cost = 1000`);
+      // The backend's counts not yet reported: the difference is this call's.
+      const seqScans = async () => {
+        const { rows } = await tx.db.execute<{ n: string }>(sql`select pg_stat_get_xact_numscans('users'::regclass) as n`);
+        return Number(rows[0]?.n);
+      };
+      const before = await seqScans();
+      expect(await tx.schedule(message(`${prefix}:live`, 60_000), id)).toBeDefined();
+      expect((await seqScans()) - before).toBe(0);
     });
   });
 
