@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { infrastructure } from '@herald/testing';
+import { infrastructure, scansSoFar } from '@herald/testing';
 import { openDatabase } from './client';
 import { readLiveUsers } from './live-users';
 import { users } from './schema';
@@ -21,8 +21,7 @@ describe('readLiveUsers', () => {
     const [live, deleted] = [newUser(), newUser(true)];
     await handle.db.insert(users).values([live, deleted]);
     const { pool } = handle;
-    // The backend's counts not yet reported: the difference is the lookup's.
-    const seqScans = async () => Number((await pool.query<{ n: string }>(`select pg_stat_get_xact_numscans('users'::regclass) as n`)).rows[0]?.n);
+    const seqScans = () => scansSoFar((text) => pool.query(text), 'users');
     await pool.query('begin');
     try {
       // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.

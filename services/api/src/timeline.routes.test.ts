@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { newEvent, NotificationStatus, type DataOf } from '@herald/contracts';
 import { notificationTimeline, openDatabase } from '@herald/db';
-import { infrastructure, waitFor } from '@herald/testing';
+import { infrastructure, scansSoFar, waitFor } from '@herald/testing';
 import { newSignup, testApp, type ErrorResponseBody, type UserBody } from './app.fixture';
 import { recordTimeline, statusRecord } from './timeline.repository';
 
@@ -105,11 +105,7 @@ describe('GET /api/v1/users/:id/notifications', () => {
     const users = [await signUp(), await signUp(), await signUp()];
     const records = Array.from({ length: 120 }, (_, n) => statusRecord(status(users[n % users.length]!.id, { attempt: n + 1 })));
     await t.database.db.transaction(async (tx) => {
-      // The backend's counts not yet reported: the difference is this insert's.
-      const seqScans = async () => {
-        const { rows } = await tx.execute<{ n: string }>(sql`select pg_stat_get_xact_numscans('users'::regclass) as n`);
-        return Number(rows[0]?.n);
-      };
+      const seqScans = () => scansSoFar((text) => tx.execute(sql.raw(text)), 'users');
       // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.
       await tx.execute(sql`set local random_page_cost = 1000`);
       const before = await seqScans();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { openDatabase, users } from '@herald/db';
-import { infrastructure, uniqueName } from '@herald/testing';
+import { infrastructure, scansSoFar, uniqueName } from '@herald/testing';
 import { ManualClock } from './clock';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
 
@@ -195,12 +195,11 @@ describe('ScheduledMessagesStore', () => {
     await store.transaction(async (tx) => {
       // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.
       await tx.db.execute(sql`set local random_page_cost = 1000`);
+      const seqScans = () => scansSoFar((text) => tx.db.execute(sql.raw(text)), 'scheduled_messages');
+      const before = await seqScans();
       const taken = await tx.claimBatch(clock.now(), 10, filter);
       expect(taken.rows.map((r) => r.scheduleKey)).toEqual([`${prefix}:due`]);
-      const { rows } = await tx.db.execute<{ seq_scan: string }>(
-        sql`select seq_scan from pg_stat_xact_user_tables where relname = 'scheduled_messages'`,
-      );
-      expect(rows.map((r) => Number(r.seq_scan))).toEqual([0]);
+      expect((await seqScans()) - before).toBe(0);
     });
   });
 
@@ -211,11 +210,7 @@ describe('ScheduledMessagesStore', () => {
     await store.transaction(async (tx) => {
       // Index pages priced a thousand times a sequential one: a plan left to the costs scans the table.
       await tx.db.execute(sql`set local random_page_cost = 1000`);
-      // The backend's counts not yet reported: the difference is this call's.
-      const seqScans = async () => {
-        const { rows } = await tx.db.execute<{ n: string }>(sql`select pg_stat_get_xact_numscans('users'::regclass) as n`);
-        return Number(rows[0]?.n);
-      };
+      const seqScans = () => scansSoFar((text) => tx.db.execute(sql.raw(text)), 'users');
       const before = await seqScans();
       expect(await tx.schedule(message(`${prefix}:live`, 60_000), id)).toBeDefined();
       expect((await seqScans()) - before).toBe(0);
