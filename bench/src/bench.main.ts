@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_DATABASE_URL, INFRA, INFRA_OF, analyzeDatabase, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase, type InfraName } from './infra.ts';
 import { planOf, UsageError, type Plan, type SystemName } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
-import { renderReport, type Meta, type SystemResult } from './report/markdown.report.ts';
-import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type RateStep, type Sinks } from './scenarios.ts';
+import { renderReport, type MeasuredStep, type Meta, type SystemResult } from './report/markdown.report.ts';
+import { runDrain, runDueTogether, runRateStep, runRetryAccuracy, type Sinks } from './scenarios.ts';
 import { startSinks } from './sinks/sink-host.ts';
 import { machineBusySeconds, sampleUsage, type UsageSample } from './stats/proc-usage.ts';
 import { BullmqSystem } from './systems/bullmq.system.ts';
@@ -44,6 +44,11 @@ function sampleAll(pids: Record<string, number>): Record<string, UsageSample> {
   return out;
 }
 
+/** CPU seconds all of `pids` spent between two samples: the system's processes and infrastructure. */
+function cpuSecondsBetween(before: Record<string, UsageSample>, after: Record<string, UsageSample>): number {
+  return Object.entries(after).reduce((sum, [name, a]) => sum + a.cpuSeconds - (before[name]?.cpuSeconds ?? 0), 0);
+}
+
 async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env: SystemEnvironment): Promise<SystemResult> {
   await resetDatabase();
   say(`${system.name}: starting`);
@@ -61,10 +66,12 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   const selfBefore = process.cpuUsage();
   const machineBefore = machineBusySeconds();
 
-  const steps: RateStep[] = [];
+  const steps: MeasuredStep[] = [];
   for (const rate of plan.rates) {
     say(`${system.name}: ${rate} signups/s for ${plan.stepMs / 1000} s`);
-    const step = await runRateStep(system, sinks, { rate, durationMs: plan.stepMs, prefix: `r${rate}${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
+    const atStart = sampleAll(pids);
+    const rateStep = await runRateStep(system, sinks, { rate, durationMs: plan.stepMs, prefix: `r${rate}${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
+    const step: MeasuredStep = { ...rateStep, cpuSeconds: cpuSecondsBetween(atStart, sampleAll(pids)) };
     steps.push(step);
     say(
       `${system.name}: ${rate}/s → api p99 ${step.api.p99.toFixed(0)} ms, errors ${step.errors}, welcome p50/p99 ${step.welcome.p50.toFixed(0)}/${step.welcome.p99.toFixed(0)} ms, ` +
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
       'drain: Herald = scheduled_messages rows dispatched to Kafka (email service stopped); BullMQ = delayed jobs taken by a no-op worker; Temporal = workflows whose timer fires, then complete',
       'BullMQ peer: fastify api writes the user row (same table) then enqueues (not atomic with the insert); Redis with appendonly everysec',
       'Temporal peer: the same api starts the tutorial\'s workflow (TypeScript SDK, one worker process, 50 activities at a time); dev server v1.5.1 on SQLite in WAL mode, synchronous=normal',
-      'CPU seconds: from the first step to the end of the due-together test (drain excluded), of the system\'s own processes and the infrastructure it runs on (Herald: PostgreSQL, Kafka, Jaeger; BullMQ: PostgreSQL, Redis; Temporal: PostgreSQL, its server); CPU a signup divides them by the signups of the steps and the retry test',
+      'CPU seconds: of the system\'s own processes and the infrastructure it runs on (Herald: PostgreSQL, Kafka, Jaeger; BullMQ: PostgreSQL, Redis; Temporal: PostgreSQL, its server). A step\'s CPU a signup runs from its first signup to its last delivery (or its settle deadline), divided by its signups; the whole run\'s, from the first step to the end of the due-together test (drain excluded), divided by the signups of the steps and the retry test',
     ],
   };
   const dir = path.join(ROOT, 'bench/results');
