@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin, Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
-import { UserCreatedV2, type EventOf } from '@herald/contracts';
+import { RetryHeaders, UserCreatedV2, type EventOf } from '@herald/contracts';
 import { openDatabase } from '@herald/db';
 import { createKafka, HeraldPartitioner, partitionOfKey, toMessage } from '@herald/kafka';
 import { registry } from '@herald/telemetry';
 import { aUserCreated, infrastructure, uniqueName, waitFor } from '@herald/testing';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer.runner';
 import type { HandlerContext } from './handler';
-import { DEFAULT_RETRY_POLICY, resolvePolicy } from './policy';
+import { DEFAULT_RETRY_POLICY, resolvePolicy, retryTiers } from './policy';
+import { LOOK_MS, REST_MS } from './retry-partition-gate';
 
 // Integration: the runner against the real Kafka (UserCreated, six partitions, shared with every
 // other test: each test acts only on its own users) and PostgreSQL (processed_events), with a
@@ -192,4 +193,32 @@ describe('ConsumerRunner reading ahead', () => {
       { runner: 'second', attempt: 2 },
     ]);
   }, 90_000);
+});
+
+describe('ConsumerRunner and its idle retry partitions', () => {
+  it('leaves them out of its fetches, and still reads a redrive another process wrote, within a rest', async () => {
+    const groupId = uniqueName('runner-resting');
+    const event = aUserCreated({ userId: userOn(2) });
+    const handled: number[] = [];
+    const runner = await startRunner(groupId, async ({ event: e }) => {
+      if (e.id === event.id) handled.push(Date.now());
+    });
+    const redrive = `${groupId}.${UserCreatedV2.name}.redrive`;
+    // What kafkajs leaves out of its fetches (the runner's consumer is its own business).
+    const paused = () => ((runner as unknown as { consumer?: Consumer }).consumer?.paused() ?? []).map((p) => p.topic);
+    await waitFor(() => paused().includes(redrive), { timeoutMs: 5000, description: 'the idle redrive partition to rest' });
+    // Every retry tier and the redrive topic, one partition each; never the source.
+    await waitFor(() => paused().filter((t) => t.startsWith(`${groupId}.`)).length === retryTiers(DEFAULT_RETRY_POLICY).length + 1, {
+      timeoutMs: 5000,
+      description: 'every retry partition to rest',
+    });
+    expect(paused()).not.toContain(UserCreatedV2.name);
+
+    // As the dead-letter CLI redrives a letter: straight into the group's redrive topic.
+    const written = Date.now();
+    const message = toMessage(UserCreatedV2, event.data.userId, event);
+    await producer.send({ topic: redrive, acks: -1, messages: [{ ...message, headers: { ...message.headers, [RetryHeaders.notBefore]: String(written) } }] });
+    await waitFor(() => handled.length > 0, { timeoutMs: REST_MS + LOOK_MS + 5000, description: 'the redriven message' });
+    expect(handled).toHaveLength(1);
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import { OwedPublisher } from './owed.publisher';
 import { deadLetterTopicName, retryTiers, retryTopicName } from './policy';
 import { ProcessedStore } from './processed.store';
 import { RetryBatches, type Fetched } from './retry-batches';
+import { apply, RetryPartitionGate } from './retry-partition-gate';
 import { endsOfNewPartitions, type Seek } from './start-positions';
 
 export interface ConsumerRunnerOptions {
@@ -107,6 +108,8 @@ export class ConsumerRunner {
   private readonly offsets: OffsetCommitter;
   private readonly highWatermarks = new Map<string, string>();
   private removeRejoinHook: (() => void) | undefined;
+  private readonly gate = new RetryPartitionGate((topic) => this.routes.get(topic)?.kind === 'retry');
+  private stopGate: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
@@ -122,6 +125,7 @@ export class ConsumerRunner {
       stopping: this.stopping.signal,
       cut: this.cut.signal,
       mayStart: () => !this.stopping.signal.aborted && !this.handingBack,
+      retryWritten: (topic) => apply(this.consumer, this.gate.wake(topic)),
     }, this.now);
     this.retryBatches = new RetryBatches({
       groupId: options.groupId,
@@ -133,6 +137,7 @@ export class ConsumerRunner {
         this.offsets.tracker.finishedThrough(topic, partition, offset);
         this.offsets.commitSoon();
       },
+      gate: this.gate,
     });
     const concurrency = options.concurrency ?? 64;
     this.lanes = new KeyedLanes(concurrency);
@@ -166,7 +171,8 @@ export class ConsumerRunner {
    * tier of every handler: with six partitions apiece and the default policy (seven tiers), the
    * scheduler's fetches carried 216 partitions, 192 of them retry and redrive partitions that are
    * nearly always empty (now 56, 32 of them). Failures are the
-   * exception, their backoff paces them, and one partition of a tier is read in due order.
+   * exception, their backoff paces them, and one partition of a tier is read in due order. An idle
+   * one also rests out of the fetches (RetryPartitionGate).
    */
   ownTopics(): { name: string; partitions: number }[] {
     return this.registrations.flatMap((r) => [
@@ -192,6 +198,7 @@ export class ConsumerRunner {
     // What settled events of a stopped or crashed process of the group still owe goes out first.
     await this.publisher.start();
     await this.consume(seeks);
+    this.stopGate = this.gate.run(() => this.consumer);
   }
 
   /** Connects a consumer of the group, subscribes and runs it; then seeks where a new group starts. */
@@ -208,6 +215,7 @@ export class ConsumerRunner {
     this.joined = watchJoined(consumer);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.offsets.own(payload.memberAssignment);
+      apply(consumer, this.gate.own(payload.memberAssignment));
       this.removeRejoinHook?.();
       this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
       // The start positions of a 'latest' start, before any message came.
@@ -283,6 +291,7 @@ export class ConsumerRunner {
    */
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.stopGate?.();
     this.retryBatches.clear();
     this.offsets.stopTimer();
     if (!(await this.drain())) {

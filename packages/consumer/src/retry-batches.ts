@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { RetryHeaders } from '@herald/contracts';
 import { intHeader, type MessageProcessor, type Route } from './message.processor';
 import { recordLag, recordOutcome } from './metrics';
+import type { RetryPartitionGate } from './retry-partition-gate';
 
 /** Messages of a retry topic's batch handled at once (they come in due order, a few at a time). */
 const RETRY_BATCH_CONCURRENCY = 8;
@@ -20,6 +21,8 @@ export interface RetryBatchDependencies {
   stopping: AbortSignal;
   /** The partition's messages up to `offset` are finished: its commit may pass them. */
   finishedThrough: (topic: string, partition: number, offset: number) => void;
+  /** Keeps idle retry partitions out of the fetches; told which ones wait here for a due time. */
+  gate: RetryPartitionGate;
 }
 
 /**
@@ -42,6 +45,16 @@ export class RetryBatches {
 
   async handle(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
     const { batch } = payload;
+    this.deps.gate.batchStarted(batch.topic, batch.partition);
+    try {
+      await this.handleFetched(payload, route, fetched);
+    } finally {
+      this.deps.gate.batchEnded(batch.topic, batch.partition);
+    }
+  }
+
+  private async handleFetched(payload: EachBatchPayload, route: Route, fetched: readonly Fetched[]): Promise<void> {
+    const { batch } = payload;
     const now = this.deps.now();
     const firstWaiting = fetched.findIndex((f) => (intHeader(f.headers, RetryHeaders.notBefore) ?? 0) > now);
     const due = firstWaiting < 0 ? fetched : fetched.slice(0, firstWaiting);
@@ -50,10 +63,12 @@ export class RetryBatches {
     if (!waiting || !payload.isRunning() || payload.isStale()) return;
     // Not due yet: stop fetching this partition, come back to this very offset when it is.
     const wait = (intHeader(waiting.headers, RetryHeaders.notBefore) ?? now) - this.deps.now();
+    this.deps.gate.held(batch.topic, batch.partition);
     const resume = payload.pause();
     this.deps.consumer()?.seek({ topic: batch.topic, partition: batch.partition, offset: waiting.message.offset });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      this.deps.gate.released(batch.topic, batch.partition);
       resume();
     }, Math.max(0, wait));
     this.timers.add(timer);
