@@ -213,6 +213,9 @@ export class ConsumerRunner {
     });
     this.consumer = consumer;
     this.joined = watchJoined(consumer);
+    // The gate closes an idle retry partition only once a fetch started after it opened is answered.
+    consumer.on(consumer.events.FETCH_START, ({ payload }) => this.gate.fetchStarted(payload.nodeId));
+    consumer.on(consumer.events.FETCH, ({ payload }) => this.gate.fetchEnded(payload.nodeId));
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.offsets.own(payload.memberAssignment);
       apply(consumer, this.gate.own(payload.memberAssignment));

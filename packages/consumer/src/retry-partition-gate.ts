@@ -1,7 +1,11 @@
 import type { Consumer } from 'kafkajs';
 import { partitionKey } from './offset-tracker';
 
-/** How long an open retry partition may go without a batch before it is closed again. */
+/**
+ * How long an open retry partition may go without a batch before it is closed again, once a
+ * fetch that started after it opened has been answered (a fetch can take longer: one waits for
+ * the batches of the one before it to be handled).
+ */
 export const LOOK_MS = 150;
 /** How long a closed retry partition stays out of the fetches before the next look. */
 export const REST_MS = 1000;
@@ -18,6 +22,10 @@ type State = {
   inFlight: number;
   /** Paused by RetryBatches until its first message is due: the gate leaves it alone. */
   held: boolean;
+  /** The number of the last fetch started before it opened. */
+  openedAfterFetch: number;
+  /** The brokers that answered a fetch started after it opened. */
+  lookedBy: Set<number>;
 };
 
 /** What the gate has kafkajs do: partitions to leave out of the fetches, and ones to read again. */
@@ -32,19 +40,44 @@ export interface GateActions {
  * not; a group's retry and redrive partitions (one a tier, seven tiers a handler) outnumber its
  * source partitions and are nearly always empty. An idle one is looked at in one fetch every
  * REST_MS, and at once when this consumer writes a retry to it (`wake`), which comes before it is
- * due: a retry written by another member of the group, or a redrive, is read at most REST_MS +
- * LOOK_MS later, so a retry tier shorter than that may be late by the difference.
+ * due: a retry written by another member of the group, or a redrive, is read within REST_MS and
+ * the next fetch, so a retry tier shorter than that may be late by the difference. An open one is
+ * closed only once every broker has answered a fetch that named it: a fetch waits for the batches
+ * of the one before it, and a slow batch must not keep a partition from ever being read.
  *
  * The decisions are this class's; `apply` tells kafkajs.
  */
 export class RetryPartitionGate {
   private readonly partitions = new Map<string, State>();
+  /** Fetches started so far, and the number of the one each broker has under way. */
+  private fetches = 0;
+  private readonly fetchOf = new Map<number, number>();
 
   /** `clock` in milliseconds, monotonic: the gate paces fetches, it keeps no business time. */
   constructor(
     private readonly isGated: (topic: string) => boolean,
     private readonly clock: () => number = () => performance.now(),
   ) {}
+
+  /** A fetch went to a broker (kafkajs' FETCH_START). */
+  fetchStarted(nodeId: number): void {
+    this.fetches += 1;
+    this.fetchOf.set(nodeId, this.fetches);
+  }
+
+  /** A broker answered its fetch (kafkajs' FETCH): the partitions opened before it started had their look. */
+  fetchEnded(nodeId: number): void {
+    const fetch = this.fetchOf.get(nodeId);
+    if (fetch === undefined) return;
+    for (const s of this.partitions.values()) if (s.open && fetch > s.openedAfterFetch) s.lookedBy.add(nodeId);
+  }
+
+  private opened(s: State, now: number): void {
+    s.open = true;
+    s.since = now;
+    s.openedAfterFetch = this.fetches;
+    s.lookedBy = new Set();
+  }
 
   /** The partitions of a new assignment: every gated one is read at once. */
   own(assignment: Record<string, number[]>): GateActions {
@@ -56,7 +89,7 @@ export class RetryPartitionGate {
       if (!this.isGated(topic)) continue;
       for (const partition of partitions) {
         const held = before.get(partitionKey(topic, partition))?.held ?? false;
-        this.partitions.set(partitionKey(topic, partition), { topic, partition, open: true, since: now, inFlight: 0, held });
+        this.partitions.set(partitionKey(topic, partition), { topic, partition, open: true, since: now, inFlight: 0, held, openedAfterFetch: this.fetches, lookedBy: new Set() });
       }
     }
     return { pause: [], resume };
@@ -69,8 +102,7 @@ export class RetryPartitionGate {
     for (const s of this.partitions.values()) {
       if (s.topic !== topic) continue;
       if (!s.open && !s.held) resume.push({ topic, partition: s.partition });
-      s.open = true;
-      s.since = now;
+      this.opened(s, now);
     }
     return { pause: [], resume };
   }
@@ -85,8 +117,7 @@ export class RetryPartitionGate {
     const s = this.partitions.get(partitionKey(topic, partition));
     if (!s) return;
     s.inFlight = Math.max(0, s.inFlight - 1);
-    s.open = true;
-    s.since = now;
+    this.opened(s, now);
   }
 
   /** RetryBatches paused it until a message is due (`released` when it resumes it). */
@@ -100,23 +131,24 @@ export class RetryPartitionGate {
     const s = this.partitions.get(partitionKey(topic, partition));
     if (!s) return;
     s.held = false;
-    s.open = true;
-    s.since = now;
+    this.opened(s, now);
   }
 
-  /** Closes the open partitions idle for LOOK_MS and opens the closed ones rested for REST_MS. */
+  /**
+   * Closes the open partitions idle for LOOK_MS that every broker fetching for this consumer has
+   * looked at since, and opens the closed ones rested for REST_MS.
+   */
   tick(): GateActions {
     const now = this.clock();
     const actions: GateActions = { pause: [], resume: [] };
     for (const s of this.partitions.values()) {
       if (s.held || s.inFlight > 0) continue;
-      if (s.open && now - s.since >= LOOK_MS) {
+      if (s.open && now - s.since >= LOOK_MS && s.lookedBy.size > 0 && s.lookedBy.size >= this.fetchOf.size) {
         s.open = false;
         s.since = now;
         actions.pause.push({ topic: s.topic, partition: s.partition });
       } else if (!s.open && now - s.since >= REST_MS) {
-        s.open = true;
-        s.since = now;
+        this.opened(s, now);
         actions.resume.push({ topic: s.topic, partition: s.partition });
       }
     }
