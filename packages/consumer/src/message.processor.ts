@@ -50,7 +50,7 @@ export interface ProcessorSignals {
   /** False while the consumer hands its partitions back (stopping or rejoining): nothing starts. */
   mayStart: () => boolean;
   /** A retry was written to this topic of the group's (and is out): it is to be read soon. */
-  retryWritten?: (topic: string) => void;
+  retryWritten: (topic: string) => void;
 }
 
 export function intHeader(headers: Record<string, string>, name: string): number | undefined {
@@ -266,9 +266,10 @@ export class MessageProcessor {
       : { 'herald.dead_letter.topic': route.owed[0]?.topic ?? '', 'herald.attempts': d.attempt };
     const settled = await inSpan(name, { attributes }, () => this.settle(d.event.id, route.mark, route.owed, logger, batch));
     if (!settled) return false;
-    if (retry) this.signals.retryWritten?.(retry.topic);
-    if (retry) logger.info({ retryTopic: retry.topic, notBefore: new Date(retry.notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${retry.delayMs} ms`);
-    else logger.error({ reason: route.reason }, `dead-lettered after ${d.attempt} attempt(s)`);
+    if (retry) {
+      this.signals.retryWritten(retry.topic);
+      logger.info({ retryTopic: retry.topic, notBefore: new Date(retry.notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${retry.delayMs} ms`);
+    } else logger.error({ reason: route.reason }, `dead-lettered after ${d.attempt} attempt(s)`);
     return true;
   }
 
