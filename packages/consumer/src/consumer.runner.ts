@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '@herald/db';
-import { beforeRejoin, ensureTopics, FETCH_BATCHING, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
+import { beforeRejoin, ensureTopics, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
 import { backoffPause, retrying } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
+import { FetchPacer, PACED_FETCHES } from './fetch-pacer';
 import type { HandlerRegistration } from './handler';
 import { stringHeaders } from './kafka-headers';
 import { KeyedLanes } from './keyed-lanes';
@@ -78,7 +79,8 @@ export interface ConsumerRunnerOptions {
  * Source topics are read ahead of their handling: kafkajs fetches again only once every batch of
  * its last fetch is processed, so a batch hands its messages to lanes (one per key: a key's
  * messages in order, different keys at once, up to `concurrency`) and returns, and the slowest
- * message of a fetch no longer holds back the next. Offsets are committed by the runner, up to the
+ * message of a fetch no longer holds back the next; a batch holds the next fetch only to let more
+ * messages gather (FetchPacer). Offsets are committed by the runner, up to the
  * first message of each partition still in progress (an OffsetTracker). Before the consumer
  * rejoins its group (a rebalance) or stops, it finishes what it took and commits, so no other
  * member is handed a message this one is still handling.
@@ -109,6 +111,7 @@ export class ConsumerRunner {
   private readonly highWatermarks = new Map<string, string>();
   private removeRejoinHook: (() => void) | undefined;
   private readonly gate = new RetryPartitionGate((topic) => this.routes.get(topic)?.kind === 'retry');
+  private readonly pacer = new FetchPacer();
   private stopGate: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
@@ -208,13 +211,16 @@ export class ConsumerRunner {
       groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      ...FETCH_BATCHING,
+      ...PACED_FETCHES,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
     this.joined = watchJoined(consumer);
     // The gate closes an idle retry partition only once a fetch started after it opened is answered.
-    consumer.on(consumer.events.FETCH_START, ({ payload }) => this.gate.fetchStarted(payload.nodeId));
+    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
+      this.gate.fetchStarted(payload.nodeId);
+      this.pacer.fetchStarted();
+    });
     consumer.on(consumer.events.FETCH, ({ payload }) => this.gate.fetchEnded(payload.nodeId));
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.offsets.own(payload.memberAssignment);
@@ -341,7 +347,12 @@ export class ConsumerRunner {
     if (!route) return;
     const fetched = payload.batch.messages.map((message) => ({ message, headers: stringHeaders(message.headers) }));
     if (route.kind === 'retry') await this.retryBatches.handle(payload, route, fetched);
-    else await this.takeBatch(payload, route, fetched);
+    else {
+      await this.takeBatch(payload, route, fetched);
+      // The next fetch waits for more to come, up to the pace (see FetchPacer).
+      const hold = this.pacer.holdMs();
+      if (hold > 0) await sleep(hold, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    }
   }
 
   /**

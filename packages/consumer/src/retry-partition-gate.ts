@@ -36,8 +36,8 @@ export interface GateActions {
 
 /**
  * Keeps a group's idle retry and redrive partitions out of its fetches. kafkajs names every
- * partition it reads in every fetch, about 20 a second, and decodes each one's answer, empty or
- * not; a group's retry and redrive partitions (one a tier, seven tiers a handler) outnumber its
+ * partition it reads in every fetch, up to 20 a second under load (see FetchPacer), and decodes
+ * each one's answer, empty or not; a group's retry and redrive partitions (one a tier, seven tiers a handler) outnumber its
  * source partitions and are nearly always empty. An idle one is looked at in one fetch every
  * REST_MS, and at once when this consumer writes a retry to it (`wake`), which comes before it is
  * due: a retry written by another member of the group, or a redrive, is read within REST_MS and

@@ -40,14 +40,6 @@ export function parseBrokers(text: string): string[] {
   return brokers;
 }
 
-/**
- * How Herald's consumers fetch: the broker answers once 64 KiB are waiting or 50 ms have passed,
- * whichever comes first. Under load a fetch then carries many messages (one dedupe query, one
- * send, one offset commit for all of them) instead of one or two each; idle, a message waits at
- * most 50 ms longer. kafkajs' defaults (1 byte, 5 s) answer as soon as one message is there.
- */
-export const FETCH_BATCHING = { minBytes: 64 * 1024, maxWaitTimeInMs: 50 } as const;
-
 /** Builds a kafkajs client with Herald's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {
   fixRequestQueueTimerLoop();

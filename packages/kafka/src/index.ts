@@ -1,4 +1,4 @@
-export { createKafka, FETCH_BATCHING, parseBrokers } from './client';
+export { createKafka, parseBrokers } from './client';
 export type { KafkaOptions, KafkaSecurity } from './client';
 export { KafkaEnvSchema, kafkaConnection } from './kafka-env';
 export type { KafkaConnection, KafkaEnv } from './kafka-env';

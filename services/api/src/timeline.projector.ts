@@ -11,7 +11,7 @@ import {
   type Topic,
 } from '@herald/contracts';
 import type { Database } from '@herald/db';
-import { FETCH_BATCHING, watchJoined } from '@herald/kafka';
+import { watchJoined } from '@herald/kafka';
 import { backoffPause, type Logger } from '@herald/service-kit';
 import { traceIdFromHeaders } from '@herald/telemetry';
 import { DEFAULT_TIMELINE_FETCH_WAIT_MS } from './env';
@@ -136,7 +136,8 @@ export class TimelineProjector {
       const consumer = this.options.kafka.consumer({
         groupId: this.groupId,
         allowAutoTopicCreation: false,
-        ...FETCH_BATCHING,
+        // Answered once 64 KiB wait or the fetch wait has passed: big batches, few inserts.
+        minBytes: 64 * 1024,
         maxWaitTimeInMs: this.options.fetchWaitMs ?? DEFAULT_TIMELINE_FETCH_WAIT_MS,
       });
       this.joined = watchJoined(consumer);
