@@ -57,6 +57,9 @@ function deliveryHeaders(headers: IHeaders = {}): DeliveryHeaders {
   return { attempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1, traceId: traceIdFromHeaders(headers) ?? null };
 }
 
+/** How often the projector commits its offsets. */
+const TIMELINE_COMMIT_INTERVAL_MS = 1000;
+
 /**
  * Projects the life of each notification into the notification_timeline table the api serves:
  * `notification.status.v2` (retries, dead letters, schedules, cancellations), the delivery events
@@ -150,7 +153,17 @@ export class TimelineProjector {
         await consumer.run({
           // Every partition of a fetch at once, so that their batches share one insert.
           partitionsConsumedConcurrently: 12,
-          eachBatch: async ({ batch }) => this.handle(batch.messages, batch.partition, batch.topic),
+          // Offsets at most once a second, not after every batch as kafkajs' auto-commit does
+          // (one commit a partition a fetch): a crash, a stop or a rebalance replays at most that
+          // second, and a replayed insert changes nothing.
+          autoCommit: false,
+          autoCommitInterval: TIMELINE_COMMIT_INTERVAL_MS,
+          eachBatch: async (payload) => {
+            const { batch } = payload;
+            await this.handle(batch.messages, batch.partition, batch.topic);
+            payload.resolveOffset(batch.lastOffset());
+            await payload.commitOffsetsIfNecessary();
+          },
         });
         this.consumer = consumer;
         // stop() may have come while we were joining.
