@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '@herald/db';
-import { beforeRejoin, ensureTopics, HeraldPartitioner, waitForTopics, watchJoined } from '@herald/kafka';
-import { backoffPause, retrying } from '@herald/service-kit';
+import { ensureTopics, HeraldPartitioner, waitForTopics } from '@herald/kafka';
+import { backoffPause } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
-import { FetchPacer, PACED_FETCHES } from './fetch-pacer';
+import { FetchPacer } from './fetch-pacer';
+import { GroupConsumer } from './group-consumer';
 import type { HandlerRegistration } from './handler';
 import { stringHeaders } from './kafka-headers';
 import { KeyedLanes } from './keyed-lanes';
@@ -86,13 +87,14 @@ export interface ConsumerRunnerOptions {
  * rejoins its group (a rebalance) or stops, it finishes what it took and commits, so no other
  * member is handed a message this one is still handling.
  *
- * What happens to one message, and why it happens once, is MessageProcessor's: this class fetches,
+ * What happens to one message, and why it happens once, is MessageProcessor's; the kafkajs consumer
+ * is GroupConsumer's: this class takes what it fetches,
  * hands messages to it, and commits the offsets of those it finished.
  */
 export class ConsumerRunner {
   private readonly registrations: HandlerRegistration[] = [];
   private readonly routes = new Map<string, Route>();
-  private consumer: Consumer | undefined;
+  private group: GroupConsumer | undefined;
   private readonly retryBatches: RetryBatches;
   /** A stop began: nothing new starts, what is owed and not yet out is left to the sweep. */
   private readonly stopping = new AbortController();
@@ -101,7 +103,6 @@ export class ConsumerRunner {
   /** Partitions are being handed back (a rejoin): nothing new starts meanwhile. */
   private handingBack = false;
   private readonly now: () => number;
-  private joined: () => boolean = () => false;
   private readonly store: ProcessedStore;
   private readonly publisher: OwedPublisher;
   private readonly processor: MessageProcessor;
@@ -110,7 +111,6 @@ export class ConsumerRunner {
   private readonly stopGraceMs: number;
   private readonly offsets: OffsetCommitter;
   private readonly highWatermarks = new Map<string, string>();
-  private removeRejoinHook: (() => void) | undefined;
   private readonly gate = new RetryPartitionGate((topic) => this.routes.get(topic)?.kind === 'retry');
   private readonly pacer = new FetchPacer();
   private stopGate: (() => void) | undefined;
@@ -151,7 +151,7 @@ export class ConsumerRunner {
 
   /** Adds a handler; one per topic in a group. Call before start(). */
   register(registration: HandlerRegistration): void {
-    if (this.consumer) throw new Error('register handlers before start()');
+    if (this.group) throw new Error('register handlers before start()');
     if (this.routes.has(registration.topic.name)) {
       throw new Error(`${this.options.groupId}: a second handler for ${registration.topic.name}`);
     }
@@ -201,66 +201,37 @@ export class ConsumerRunner {
     }
     // What settled events of a stopped or crashed process of the group still owe goes out first.
     await this.publisher.start();
-    await this.consume(seeks);
+    this.group = new GroupConsumer({
+      kafka,
+      groupId,
+      logger: this.options.logger,
+      topics: [...this.routes.keys()],
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
+      stopping: this.stopping.signal,
+      eachBatch: (payload) => this.onBatch(payload),
+      // The gate closes an idle retry partition only once a fetch started after it opened is answered.
+      fetchStarted: (nodeId) => {
+        this.gate.fetchStarted(nodeId);
+        this.pacer.fetchStarted();
+      },
+      fetchEnded: (nodeId) => this.gate.fetchEnded(nodeId),
+      joined: (consumer, assignment) => {
+        this.offsets.own(assignment);
+        apply(consumer, this.gate.own(assignment));
+        // The start positions of a 'latest' start, before any message came.
+        this.offsets.commitSoon();
+      },
+      beforeRejoin: () => this.beforeRejoin(),
+    });
+    await this.group.start();
+    await this.seek(seeks);
     this.stopGate = this.gate.run(() => this.consumer);
   }
 
-  /** Connects a consumer of the group, subscribes and runs it; then seeks where a new group starts. */
-  private async consume(seeks: readonly Seek[]): Promise<void> {
-    const { kafka, groupId } = this.options;
-    const consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-      ...PACED_FETCHES,
-      retry: { retries: 10 },
-    });
-    this.consumer = consumer;
-    this.joined = watchJoined(consumer);
-    // The gate closes an idle retry partition only once a fetch started after it opened is answered.
-    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
-      this.gate.fetchStarted(payload.nodeId);
-      this.pacer.fetchStarted();
-    });
-    consumer.on(consumer.events.FETCH, ({ payload }) => this.gate.fetchEnded(payload.nodeId));
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.offsets.own(payload.memberAssignment);
-      apply(consumer, this.gate.own(payload.memberAssignment));
-      this.removeRejoinHook?.();
-      this.removeRejoinHook = beforeRejoin(groupId, payload.memberId, () => this.beforeRejoin());
-      // The start positions of a 'latest' start, before any message came.
-      this.offsets.commitSoon();
-    });
-    // kafkajs starts a crashed consumer again only after a retriable error. A coordinator gone
-    // longer than its retries (a broker restart) ends in a non-retriable one, and the process
-    // would live on consuming nothing: a new consumer takes over, as a rebalance would hand the
-    // partitions on (what was in progress settles, and its redelivery is a duplicate).
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.stopping.signal.aborted) return;
-      this.options.logger.warn({ err: payload.error }, 'the Kafka consumer stopped on an error: a new one joins the group');
-      void this.consumeAgain();
-    });
-    await consumer.connect();
-    // Right after topics are created the broker may still deny knowing them for a moment
-    // (a retriable UNKNOWN_TOPIC_OR_PARTITION): try again rather than fail the start.
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: true });
-        break;
-      } catch (error) {
-        if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-      }
-    }
-    await consumer.run({
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
-      eachBatchAutoResolve: false,
-      // The runner commits: up to the first message still in progress of each partition.
-      autoCommit: false,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+  /** Where a new group starts ('latest'): committed at once, before any message came. */
+  private async seek(seeks: readonly Seek[]): Promise<void> {
     for (const seek of seeks) {
-      consumer.seek(seek);
+      this.consumer?.seek(seek);
       // Committed with the others (kafkajs commits a seek only when it commits by itself), so a
       // restart reads on from here, even before a message came.
       this.offsets.tracker.finishedThrough(seek.topic, seek.partition, Number(seek.offset) - 1);
@@ -269,30 +240,14 @@ export class ConsumerRunner {
     if (seeks.length > 0) await this.offsets.commit();
   }
 
-  /** A new consumer after a crash kafkajs does not recover from, tried with backoff until a stop. */
-  private async consumeAgain(): Promise<void> {
-    const signal = this.stopping.signal;
-    // The coordinator that failed is not back at once: a pause before the first try too.
-    await sleep(backoffPause(1, { initialMs: 1000 }), undefined, { signal }).catch(() => undefined);
-    if (signal.aborted) return;
-    const joinAgain = async (): Promise<void> => {
-      try {
-        await this.consume([]);
-      } catch (error) {
-        await this.consumer?.disconnect().catch(() => undefined);
-        throw error;
-      }
-    };
-    await retrying(joinAgain, {
-      signal,
-      initialMs: 2000,
-      onFailure: (error) => this.options.logger.warn({ err: error }, 'the new Kafka consumer could not start yet'),
-    }).catch(() => undefined);
+  /** The kafkajs consumer running now (a new one after a crash). */
+  private get consumer(): Consumer | undefined {
+    return this.group?.current;
   }
 
   /** True once the consumer has joined its group and has its partitions (readiness). */
   isJoined(): boolean {
-    return this.joined();
+    return this.group?.isJoined() ?? false;
   }
 
   /**
@@ -312,8 +267,7 @@ export class ConsumerRunner {
       await this.lanes.idle();
     }
     await this.offsets.commit();
-    this.removeRejoinHook?.();
-    await this.consumer?.disconnect();
+    await this.group?.stop();
     await this.publisher.stop();
   }
 
