@@ -51,9 +51,8 @@ export interface ConsumerRunnerOptions {
   commitLingerMs?: number;
   /**
    * How long what settled messages owe waits for what the others being handled owe, to go out in
-   * one Kafka request; default 5 ms. (Their outcomes are written at once, together with those that
-   * settled in the same turn of the event loop: the write closes the window in which a crash
-   * repeats a side effect, so it waits for nothing.)
+   * one Kafka request; default 5 ms. (Their outcomes are written within 5 ms, together with those that
+   * settle meanwhile: the write closes the window in which a crash repeats a side effect.)
    */
   lingerMs?: number;
   /**

@@ -36,6 +36,14 @@ type Write = { kind: 'settle'; eventId: string; mark: Mark; owed?: OwedRow } | {
 
 /** Settle writes under way at once: a settle never waits for a whole write before its own goes. */
 const SETTLE_WRITES_IN_FLIGHT = 4;
+/**
+ * How long a settle waits for the others of its fetch. The attempts of one fetch end within a few
+ * milliseconds of each other; gathered, they are one statement and one commit instead of several
+ * (at 100 and 250 signups/s: 10,506 settle statements -> 5,836, commits -12%). It is also time
+ * added to the settle window, in which a crash repeats a side effect: kept well inside the
+ * window's own median (10-50 ms under load).
+ */
+const SETTLE_LINGER_MS = 5;
 /** Longest an owed row that went out waits for a settle write to carry its deletion. */
 const DELETION_LINGER_MS = 1000;
 
@@ -61,12 +69,12 @@ function loadMessage(stored: StoredMessage): OwedMessage {
  * processed_events and consumer_outbox for one consumer group: the once-per-group record.
  *
  * `settle` writes an event's outcome and what it owes Kafka in one statement, with those of every
- * other event settling in the same turn of the event loop, and with the deletions of owed rows
- * published since: under load, one round trip for a batch of outcomes and publications.
+ * other event settling within SETTLE_LINGER_MS, and with the deletions of owed rows published
+ * since: one round trip for a batch of outcomes and publications.
  *
- * A settle write goes at once, up to SETTLE_WRITES_IN_FLIGHT at a time (PostgreSQL flushes
+ * Up to SETTLE_WRITES_IN_FLIGHT settle writes are under way at a time (PostgreSQL flushes
  * concurrent commits together): the time from a side effect to its record, in which a crash
- * repeats it, is then one round trip, not the wait for a whole write before it. Deletions never
+ * repeats it, is then the linger and one round trip, not the wait for a whole write. Deletions never
  * start a write of their own while settles keep coming: they ride with the next, or go alone
  * after DELETION_LINGER_MS.
  */
@@ -81,11 +89,9 @@ export class ProcessedStore {
     private readonly database: DatabaseHandle,
     private readonly groupId: string,
   ) {
-    // No linger: a crash before the write repeats every side effect it records, so nothing waits
-    // for more. Past SETTLE_WRITES_IN_FLIGHT, what settles meanwhile goes in the next write
-    // (a group commit), so under load the batches grow, not the statements competing for
-    // PostgreSQL's cores.
-    this.writes = new Coalescer((items) => this.write(items), 500, 0, SETTLE_WRITES_IN_FLIGHT);
+    // Past SETTLE_WRITES_IN_FLIGHT, what settles meanwhile goes in the next write (a group
+    // commit), so under load the batches grow, not the statements competing for PostgreSQL's cores.
+    this.writes = new Coalescer((items) => this.write(items), 500, SETTLE_LINGER_MS, SETTLE_WRITES_IN_FLIGHT);
   }
 
   /** The marks of these events, asked together with the other lookups of this turn. */
