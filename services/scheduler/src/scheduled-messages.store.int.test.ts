@@ -203,6 +203,39 @@ describe('ScheduledMessagesStore', () => {
     });
   });
 
+  it('takes and finds the next due time by keys, reading the rows it takes and the next, not every pending row', async () => {
+    const prefix = prefixed('store-take-by-keys');
+    // The index entries of rows other runs cancelled, gone: the count below is this take's alone.
+    await database.db.execute(sql`vacuum scheduled_messages`);
+    await store.transaction(async (tx) => {
+      // Statistics made before the rows below exist, and a planner that would rather not loop over
+      // index lookups: a plan left to them reads every pending row, or hashes the whole table.
+      await tx.db.execute(sql`analyze scheduled_messages`);
+      await tx.db.execute(sql`set local enable_nestloop = off`);
+      // A topic of its own, as the dispatcher filters by topic: the statistics know of no row of it.
+      const ofTopic = (scheduleKey: string, dueInMs: number) => ({ ...message(scheduleKey, dueInMs), topic: prefix });
+      await tx.schedule(ofTopic(`${prefix}:due`, -1000));
+      for (let i = 0; i < 300; i += 1) await tx.schedule(ofTopic(`${prefix}:later-${i}`, 60_000 + i));
+      const read = async () => {
+        const { rows } = await tx.db.execute<{ name: string; n: string }>(
+          sql`select c.relname as name, pg_stat_get_xact_tuples_returned(c.oid) as n from pg_index i join pg_class c on c.oid = i.indexrelid
+              where i.indrelid = 'scheduled_messages'::regclass`,
+        );
+        return new Map(rows.map((r) => [r.name, Number(r.n)]));
+      };
+      const before = await read();
+      // A limit as large as the dispatcher's drain batches: the plan must not expect that many.
+      const taken = await tx.claimBatch(clock.now(), 2000, { topics: [prefix] });
+      expect(taken.rows.map((r) => r.scheduleKey)).toEqual([`${prefix}:due`]);
+      expect(taken.next).toEqual(new Date(clock.now().getTime() + 60_000));
+      const after = await read();
+      const readFrom = (index: string) => (after.get(index) ?? 0) - (before.get(index) ?? 0);
+      // The taken row and the next one (and the pending rows of other tests due before them), not the 300.
+      expect(readFrom('scheduled_messages_due_idx')).toBeLessThan(100);
+      expect(readFrom('scheduled_messages_pkey')).toBeLessThan(100);
+    });
+  });
+
   it('holds the active user by primary key, even where the planner would rather scan users', async () => {
     const prefix = prefixed('store-schedule-user');
     const id = randomUUID();
