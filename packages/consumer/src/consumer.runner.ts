@@ -51,8 +51,8 @@ export interface ConsumerRunnerOptions {
   commitLingerMs?: number;
   /**
    * How long what settled messages owe waits for what the others being handled owe, to go out in
-   * one Kafka request; default 5 ms. (Their outcomes are written within 5 ms, together with those that
-   * settle meanwhile: the write closes the window in which a crash repeats a side effect.)
+   * one Kafka request; default 5 ms. (Their outcomes are written within 5 ms, together with those
+   * that settle meanwhile: the write closes the window in which a crash repeats a side effect.)
    */
   lingerMs?: number;
   /**
@@ -86,9 +86,9 @@ export interface ConsumerRunnerOptions {
  * rejoins its group (a rebalance) or stops, it finishes what it took and commits, so no other
  * member is handed a message this one is still handling.
  *
- * What happens to one message, and why it happens once, is MessageProcessor's; the kafkajs consumer
- * is GroupConsumer's: this class takes what it fetches,
- * hands messages to it, and commits the offsets of those it finished.
+ * The kafkajs consumer is GroupConsumer's; what happens to one message, and why it happens once,
+ * is MessageProcessor's. This class takes what the consumer fetches, hands each message to the
+ * processor, and commits the offsets of those it finished.
  */
 export class ConsumerRunner {
   private readonly registrations: HandlerRegistration[] = [];

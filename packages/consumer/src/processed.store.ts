@@ -38,10 +38,9 @@ type Write = { kind: 'settle'; eventId: string; mark: Mark; owed?: OwedRow } | {
 const SETTLE_WRITES_IN_FLIGHT = 4;
 /**
  * How long a settle waits for the others of its fetch. The attempts of one fetch end within a few
- * milliseconds of each other; gathered, they are one statement and one commit instead of several
- * (at 100 and 250 signups/s: 10,506 settle statements -> 5,836, commits -12%). It is also time
- * added to the settle window, in which a crash repeats a side effect: kept well inside the
- * window's own median (10-50 ms under load).
+ * milliseconds of each other; gathered, they are one statement and one commit instead of several.
+ * It is also time added to the settle window, in which a crash repeats a side effect: kept well
+ * inside the window's own median under load (10-50 ms).
  */
 const SETTLE_LINGER_MS = 5;
 /** Longest an owed row that went out waits for a settle write to carry its deletion. */
