@@ -44,9 +44,9 @@ function sampleAll(pids: Record<string, number>): Record<string, UsageSample> {
   return out;
 }
 
-/** CPU seconds all of `pids` spent between two samples: the system's processes and infrastructure. */
-function cpuSecondsBetween(before: Record<string, UsageSample>, after: Record<string, UsageSample>): number {
-  return Object.entries(after).reduce((sum, [name, a]) => sum + a.cpuSeconds - (before[name]?.cpuSeconds ?? 0), 0);
+/** CPU seconds each of `pids` spent between two samples: the system's processes and infrastructure. */
+function cpuSecondsBetween(before: Record<string, UsageSample>, after: Record<string, UsageSample>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([name, a]) => [name, a.cpuSeconds - (before[name]?.cpuSeconds ?? 0)]));
 }
 
 async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env: SystemEnvironment): Promise<SystemResult> {
@@ -71,7 +71,9 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
     say(`${system.name}: ${rate} signups/s for ${plan.stepMs / 1000} s`);
     const atStart = sampleAll(pids);
     const rateStep = await runRateStep(system, sinks, { rate, durationMs: plan.stepMs, prefix: `r${rate}${tag}`, followUpDelayMs: env.followUpDelayMs, settleMs: plan.settleMs });
-    const step: MeasuredStep = { ...rateStep, cpuSeconds: cpuSecondsBetween(atStart, sampleAll(pids)) };
+    const cpuSecondsByProcess = cpuSecondsBetween(atStart, sampleAll(pids));
+    const cpuSeconds = Object.values(cpuSecondsByProcess).reduce((sum, seconds) => sum + seconds, 0);
+    const step: MeasuredStep = { ...rateStep, cpuSeconds, cpuSecondsByProcess };
     steps.push(step);
     say(
       `${system.name}: ${rate}/s → api p99 ${step.api.p99.toFixed(0)} ms, errors ${step.errors}, welcome p50/p99 ${step.welcome.p50.toFixed(0)}/${step.welcome.p99.toFixed(0)} ms, ` +

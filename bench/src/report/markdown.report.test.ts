@@ -1,5 +1,5 @@
 import { summarize } from '../stats/percentiles.ts';
-import { renderTable, type MeasuredStep, type SystemResult } from './markdown.report.ts';
+import { renderTable, stepUsageTable, type MeasuredStep, type SystemResult } from './markdown.report.ts';
 
 const step = (rate: number, accepted: number, cpuSeconds: number): MeasuredStep => ({
   rate,
@@ -16,6 +16,7 @@ const step = (rate: number, accepted: number, cpuSeconds: number): MeasuredStep 
   achievedRate: rate,
   sustained: true,
   cpuSeconds,
+  cpuSecondsByProcess: { postgres: cpuSeconds * 0.75, kafka: cpuSeconds * 0.25 },
 });
 
 const result = (steps: MeasuredStep[], usageSeconds: number, signups: number): SystemResult => ({
@@ -48,5 +49,13 @@ describe('the report table', () => {
 
   it('keeps the whole run\'s figure, the harness left out', () => {
     expect(rowOf(table, 'CPU ms a signup, the system, over every step it ran')).toEqual(['CPU ms a signup, the system, over every step it ran', '2.33', '2.00', '1.17']);
+  });
+});
+
+describe('the per-step process table', () => {
+  it('gives each process\'s CPU ms a signup at each rate', () => {
+    const table = stepUsageTable('Herald', result([step(100, 1000, 4), step(500, 5000, 10)], 14, 6000));
+    expect(rowOf(table, 'postgres')).toEqual(['postgres', '3.00', '1.50']);
+    expect(rowOf(table, 'kafka')).toEqual(['kafka', '1.00', '0.50']);
   });
 });

@@ -7,6 +7,8 @@ import { renderProfiles, type ProfileSummary } from './cpu-profile.ts';
 export interface MeasuredStep extends RateStep {
   /** CPU seconds of the system's processes and infrastructure from the step's first signup to its last delivery. */
   cpuSeconds: number;
+  /** `cpuSeconds` process by process. */
+  cpuSecondsByProcess: Record<string, number>;
 }
 
 /** What one system scored, as the report needs it. */
@@ -137,6 +139,18 @@ function usageTable(name: string, r: SystemResult | undefined): string {
   return lines.join('\n');
 }
 
+/** CPU ms a signup of each process, step by step: what a process costs at a low rate and a high one. */
+export function stepUsageTable(name: string, r: SystemResult | undefined): string {
+  if (!r || r.steps.length === 0) return '';
+  const processes = [...new Set(r.steps.flatMap((s) => Object.keys(s.cpuSecondsByProcess)))];
+  const lines = [`| ${name} process, CPU ms a signup | ${r.steps.map((s) => `${s.rate}/s`).join(' | ')} |`, `| --- |${' ---: |'.repeat(r.steps.length)}`];
+  for (const proc of processes) {
+    const cells = r.steps.map((s) => fmt(s.accepted > 0 ? ((s.cpuSecondsByProcess[proc] ?? 0) * 1000) / s.accepted : undefined, 2));
+    lines.push(`| ${proc} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 /** The whole markdown report of one run. */
 export function renderReport(meta: Meta, results: Results): string {
   const names = (Object.keys(NAMES) as SystemName[]).filter((name) => results[name] !== undefined);
@@ -152,6 +166,7 @@ export function renderReport(meta: Meta, results: Results): string {
     renderTable(results),
     '',
     ...names.flatMap((name) => [usageTable(NAMES[name], results[name]), '']),
+    ...names.flatMap((name) => [stepUsageTable(NAMES[name], results[name]), '']),
     ...(herald?.cpuProfiles
       ? [
           "## Herald's CPU profiles (`--cpu-profile`), over the whole run of each service",

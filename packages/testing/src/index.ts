@@ -17,5 +17,5 @@ export type { TestSignup } from './events';
 export { NetworkCut } from './network-cut';
 export { base64Forms, tablesHolding, topicsHolding } from './erasure';
 export type { SqlQuery } from './erasure';
-export { scansSoFar } from './scans';
+export { indexesSoFar, scansSoFar, type IndexCount } from './scans';
 export type { SqlText } from './scans';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { openDatabase, users } from '@herald/db';
-import { infrastructure, scansSoFar, uniqueName } from '@herald/testing';
+import { indexesSoFar, infrastructure, scansSoFar, uniqueName } from '@herald/testing';
 import { ManualClock } from './clock';
 import { ScheduledMessagesStore } from './scheduled-messages.store';
 
@@ -216,13 +216,7 @@ describe('ScheduledMessagesStore', () => {
       const ofTopic = (scheduleKey: string, dueInMs: number) => ({ ...message(scheduleKey, dueInMs), topic: prefix });
       await tx.schedule(ofTopic(`${prefix}:due`, -1000));
       for (let i = 0; i < 300; i += 1) await tx.schedule(ofTopic(`${prefix}:later-${i}`, 60_000 + i));
-      const read = async () => {
-        const { rows } = await tx.db.execute<{ name: string; n: string }>(
-          sql`select c.relname as name, pg_stat_get_xact_tuples_returned(c.oid) as n from pg_index i join pg_class c on c.oid = i.indexrelid
-              where i.indrelid = 'scheduled_messages'::regclass`,
-        );
-        return new Map(rows.map((r) => [r.name, Number(r.n)]));
-      };
+      const read = () => indexesSoFar((text) => tx.db.execute(sql.raw(text)), 'scheduled_messages', 'tuples_returned');
       const before = await read();
       // A limit as large as the dispatcher's drain batches: the plan must not expect that many.
       const taken = await tx.claimBatch(clock.now(), 2000, { topics: [prefix] });
@@ -255,13 +249,7 @@ describe('ScheduledMessagesStore', () => {
     await store.schedule(message(`${prefix}:replaced`, 60_000));
     await store.transaction(async (tx) => {
       // The backend's counts not yet reported: the difference is this transaction's.
-      const scans = async () => {
-        const { rows } = await tx.db.execute<{ name: string; scans: string }>(
-          sql`select c.relname as name, pg_stat_get_xact_numscans(c.oid) as scans from pg_index i join pg_class c on c.oid = i.indexrelid
-              where i.indrelid = 'scheduled_messages'::regclass`,
-        );
-        return new Map(rows.map((r) => [r.name, Number(r.scans)]));
-      };
+      const scans = () => indexesSoFar((text) => tx.db.execute(sql.raw(text)), 'scheduled_messages', 'numscans');
       const before = await scans();
       await tx.schedule(message(`${prefix}:new`, 60_000));
       await tx.schedule(message(`${prefix}:replaced`, 120_000));
