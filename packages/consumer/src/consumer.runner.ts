@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '@herald/db';
 import { ensureTopics, HeraldPartitioner, waitForTopics } from '@herald/kafka';
 import { backoffPause } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
-import { FetchPacer } from './fetch-pacer';
+import { FETCH_PACE_MS, FetchPacer } from './fetch-pacer';
 import { GroupConsumer } from './group-consumer';
 import type { HandlerRegistration } from './handler';
 import { stringHeaders } from './kafka-headers';
@@ -55,6 +55,14 @@ export interface ConsumerRunnerOptions {
    * that settle meanwhile: the write closes the window in which a crash repeats a side effect.)
    */
   lingerMs?: number;
+  /**
+   * Shortest time between the starts of two fetches that brought messages, default FETCH_PACE_MS
+   * (50 ms): what comes meanwhile waits for the next fetch, and goes in it together. Each fetch
+   * costs the consumer, the broker and the database a round whatever it brings, so a group whose
+   * handlers need no haste (the scheduler's: what it stores falls due later) fetches less often.
+   * An idle fetch waits at least as long.
+   */
+  fetchPaceMs?: number;
   /**
    * How long a stop or a rejoin waits for the attempts in progress, default 10 s; those still
    * running then are cut and left unfinished (the next consumer attempts them again).
@@ -111,13 +119,14 @@ export class ConsumerRunner {
   private readonly offsets: OffsetCommitter;
   private readonly highWatermarks = new Map<string, string>();
   private readonly gate = new RetryPartitionGate((topic) => this.routes.get(topic)?.kind === 'retry');
-  private readonly pacer = new FetchPacer();
+  private readonly pacer: FetchPacer;
   private stopGate: (() => void) | undefined;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
     this.offsets = new OffsetCommitter(() => this.consumer, options.logger, options.commitLingerMs ?? 1000);
     const linger = options.lingerMs ?? 5;
+    this.pacer = new FetchPacer(options.fetchPaceMs ?? FETCH_PACE_MS);
     this.store = new ProcessedStore(options.database, options.groupId);
     // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
     const producer = (): Producer =>
@@ -206,6 +215,7 @@ export class ConsumerRunner {
       logger: this.options.logger,
       topics: [...this.routes.keys()],
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
+      fetchPaceMs: this.options.fetchPaceMs ?? FETCH_PACE_MS,
       stopping: this.stopping.signal,
       eachBatch: (payload) => this.onBatch(payload),
       // The gate closes an idle retry partition only once a fetch started after it opened is answered.

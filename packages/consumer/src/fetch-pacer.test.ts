@@ -1,4 +1,4 @@
-import { FetchPacer } from './fetch-pacer';
+import { FetchPacer, IDLE_FETCH_WAIT_MS, pacedFetches } from './fetch-pacer';
 
 describe('FetchPacer', () => {
   let now = 0;
@@ -35,5 +35,15 @@ describe('FetchPacer', () => {
 
   it('holds nothing before any fetch', () => {
     expect(pacer().holdMs()).toBe(0);
+  });
+});
+
+describe('pacedFetches', () => {
+  it('answers at the first message, an idle fetch after IDLE_FETCH_WAIT_MS', () => {
+    expect(pacedFetches(50)).toEqual({ minBytes: 1, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS });
+  });
+
+  it('lets an idle fetch wait as long as a slower pace', () => {
+    expect(pacedFetches(500)).toEqual({ minBytes: 1, maxWaitTimeInMs: 500 });
   });
 });

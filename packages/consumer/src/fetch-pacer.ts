@@ -7,8 +7,14 @@ export const IDLE_FETCH_WAIT_MS = 100;
 /** How long after a fetch starts the next may start: what comes meanwhile goes in one fetch. */
 export const FETCH_PACE_MS = 50;
 
-/** How the runner's consumer fetches: answered at the first message, or after IDLE_FETCH_WAIT_MS. */
-export const PACED_FETCHES = { minBytes: 1, maxWaitTimeInMs: IDLE_FETCH_WAIT_MS } as const;
+/**
+ * How a consumer paced at `paceMs` fetches: answered at the first message, or after
+ * IDLE_FETCH_WAIT_MS with none, or after the pace when that is longer (a consumer that may take
+ * its time with what comes needs no more idle fetches than full ones).
+ */
+export function pacedFetches(paceMs: number = FETCH_PACE_MS): { minBytes: number; maxWaitTimeInMs: number } {
+  return { minBytes: 1, maxWaitTimeInMs: Math.max(IDLE_FETCH_WAIT_MS, paceMs) };
+}
 
 /**
  * Paces a consumer's fetches by its work rather than the clock. kafkajs starts the next fetch

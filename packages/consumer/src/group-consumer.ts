@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, IMemberAssignment, Kafka } from 'kafka
 import type { Logger } from 'pino';
 import { beforeRejoin, watchJoined } from '@herald/kafka';
 import { backoffPause, retrying } from '@herald/service-kit';
-import { PACED_FETCHES } from './fetch-pacer';
+import { pacedFetches } from './fetch-pacer';
 
 export interface GroupConsumerOptions {
   kafka: Kafka;
@@ -12,6 +12,8 @@ export interface GroupConsumerOptions {
   /** Every topic the group reads: sources, retry tiers and redrive topics. */
   topics: readonly string[];
   partitionsConsumedConcurrently: number;
+  /** The runner's fetch pace (FetchPacer): sets how long an idle fetch waits. */
+  fetchPaceMs: number;
   /** A stop began: a crashed consumer is not replaced any more. */
   stopping: AbortSignal;
   eachBatch: (payload: EachBatchPayload) => Promise<void>;
@@ -53,7 +55,7 @@ export class GroupConsumer {
       groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
-      ...PACED_FETCHES,
+      ...pacedFetches(this.options.fetchPaceMs),
       retry: { retries: 10 },
     });
     this.consumer = consumer;

@@ -26,6 +26,13 @@ export const EnvSchema = Type.Object({
     default: 'earliest',
   }),
   CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-scheduler' }),
+  /**
+   * Shortest time between two fetches of the events the scheduler stores (sent emails, schedule
+   * and cancel requests, deleted users): what comes meanwhile is stored together, in one round of
+   * each kind. What it stores falls due later, so the wait delays no message sent on time; a
+   * schedule request due sooner than this is late by up to it.
+   */
+  INTAKE_FETCH_PACE_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 500 }),
   /** ISO-8601 duration from the welcome email to its follow-up (P3D; PT30S for a demo). */
   FOLLOW_UP_DELAY: Type.String({ minLength: 2, default: 'P3D' }),
   /** Scheduled messages claimed and published per transaction. */

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   pendingGauge(() => runtime.store.pendingCount(HERALD_TOPICS));
   const { app, transport } = await createApp({
     followUps: { store: runtime.store, followUpDelayMs: env.FOLLOW_UP_DELAY_MS, scheduleRequestTopics: env.SCHEDULE_REQUEST_TOPIC_NAMES },
-    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
+    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START, fetchPaceMs: env.INTAKE_FETCH_PACE_MS },
   });
   await app.listen();
   logger.info({ group: env.CONSUMER_GROUP, followUpDelay: env.FOLLOW_UP_DELAY }, 'consuming');
