@@ -119,6 +119,7 @@ export class ConsumerRunner {
   private readonly offsets: OffsetCommitter;
   private readonly highWatermarks = new Map<string, string>();
   private readonly gate = new RetryPartitionGate((topic) => this.routes.get(topic)?.kind === 'retry');
+  private readonly fetchPaceMs: number;
   private readonly pacer: FetchPacer;
   private stopGate: (() => void) | undefined;
 
@@ -126,7 +127,8 @@ export class ConsumerRunner {
     this.now = options.now ?? Date.now;
     this.offsets = new OffsetCommitter(() => this.consumer, options.logger, options.commitLingerMs ?? 1000);
     const linger = options.lingerMs ?? 5;
-    this.pacer = new FetchPacer(options.fetchPaceMs ?? FETCH_PACE_MS);
+    this.fetchPaceMs = options.fetchPaceMs ?? FETCH_PACE_MS;
+    this.pacer = new FetchPacer(this.fetchPaceMs);
     this.store = new ProcessedStore(options.database, options.groupId);
     // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
     const producer = (): Producer =>
@@ -215,7 +217,7 @@ export class ConsumerRunner {
       logger: this.options.logger,
       topics: [...this.routes.keys()],
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 6,
-      fetchPaceMs: this.options.fetchPaceMs ?? FETCH_PACE_MS,
+      fetchPaceMs: this.fetchPaceMs,
       stopping: this.stopping.signal,
       eachBatch: (payload) => this.onBatch(payload),
       // The gate closes an idle retry partition only once a fetch started after it opened is answered.

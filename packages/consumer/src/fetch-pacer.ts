@@ -12,7 +12,7 @@ export const FETCH_PACE_MS = 50;
  * IDLE_FETCH_WAIT_MS with none, or after the pace when that is longer (a consumer that may take
  * its time with what comes needs no more idle fetches than full ones).
  */
-export function pacedFetches(paceMs: number = FETCH_PACE_MS): { minBytes: number; maxWaitTimeInMs: number } {
+export function pacedFetches(paceMs: number): { minBytes: number; maxWaitTimeInMs: number } {
   return { minBytes: 1, maxWaitTimeInMs: Math.max(IDLE_FETCH_WAIT_MS, paceMs) };
 }
 
