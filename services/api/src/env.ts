@@ -9,7 +9,7 @@ export const MIN_ADMIN_TOKEN_LENGTH = 32;
 const KNOWN_TOKENS = new Set(['change-me', 'changeme', 'admin', 'password', 'secret', 'token', 'test-admin-token']);
 
 /** TIMELINE_FETCH_WAIT_MS when not set, and the projector's own default. */
-export const DEFAULT_TIMELINE_FETCH_WAIT_MS = 250;
+export const DEFAULT_TIMELINE_FETCH_WAIT_MS = 1000;
 
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),

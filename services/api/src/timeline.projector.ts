@@ -39,7 +39,7 @@ export interface TimelineProjectorOptions {
   /** Longest pause between attempts to join while Kafka is down; default 5 s. */
   maxBackoffMs?: number;
   /**
-   * How long a fetch waits for statuses to gather (TIMELINE_FETCH_WAIT_MS, default 250 ms): the
+   * How long a fetch waits for statuses to gather (TIMELINE_FETCH_WAIT_MS, default 1 s): the
    * timeline is a read model, a little staleness buys far fewer fetches, inserts and commits.
    */
   fetchWaitMs?: number;
@@ -135,24 +135,24 @@ export class TimelineProjector {
 
   private async join(): Promise<void> {
     const maxBackoffMs = this.options.maxBackoffMs ?? 5000;
+    const topics = this.options.topics ?? TIMELINE_TOPICS;
     for (let failures = 0; !this.stopping; failures++) {
       const consumer = this.options.kafka.consumer({
         groupId: this.groupId,
         allowAutoTopicCreation: false,
-        // Answered once 64 KiB wait or the fetch wait has passed: big batches, few inserts.
-        minBytes: 64 * 1024,
+        // Answered once 1 MiB waits or the fetch wait has passed: big batches, few inserts.
+        minBytes: 1024 * 1024,
         maxWaitTimeInMs: this.options.fetchWaitMs ?? DEFAULT_TIMELINE_FETCH_WAIT_MS,
       });
       this.joined = watchJoined(consumer);
       try {
         await consumer.connect();
-        await consumer.subscribe({
-          topics: (this.options.topics ?? TIMELINE_TOPICS).map((t) => t.name),
-          fromBeginning: this.options.start !== 'latest',
-        });
+        await consumer.subscribe({ topics: topics.map((t) => t.name), fromBeginning: this.options.start !== 'latest' });
         await consumer.run({
-          // Every partition of a fetch at once, so that their batches share one insert.
-          partitionsConsumedConcurrently: 12,
+          // Every partition of a fetch at once, so that their batches share one insert: with fewer
+          // workers than partitions, the batches past the workers wait for the insert and make a
+          // second one.
+          partitionsConsumedConcurrently: topics.reduce((sum, t) => sum + t.partitions, 0),
           // Offsets at most once a second, not after every batch as kafkajs' auto-commit does
           // (one commit a partition a fetch): a crash, a stop or a rebalance replays at most that
           // second, and a replayed insert changes nothing.
