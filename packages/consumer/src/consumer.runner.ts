@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '@herald/db';
-import { ensureTopics, HeraldPartitioner, waitForTopics } from '@herald/kafka';
+import { ensureTopics, HeraldPartitioner, RenewingProducer, waitForTopics } from '@herald/kafka';
 import { backoffPause } from '@herald/service-kit';
 import { FailureRouting } from './failure-routing';
 import { FETCH_PACE_MS, FetchPacer } from './fetch-pacer';
@@ -20,6 +20,9 @@ import { ProcessedStore } from './processed.store';
 import { RetryBatches, type Fetched } from './retry-batches';
 import { apply, RetryPartitionGate } from './retry-partition-gate';
 import { endsOfNewPartitions, type Seek } from './start-positions';
+
+/** How long what settled messages owe waits to go out with the rest by default: see `publishLingerMs`. */
+export const PUBLISH_LINGER_MS = 200;
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
@@ -50,11 +53,16 @@ export interface ConsumerRunnerOptions {
    */
   commitLingerMs?: number;
   /**
-   * How long what settled messages owe waits for what the others being handled owe, to go out in
-   * one Kafka request; default 5 ms. (Their outcomes are written within 5 ms, together with those
-   * that settle meanwhile: the write closes the window in which a crash repeats a side effect.)
+   * How long what settled messages owe waits for what the others settling meanwhile owe, to go
+   * out in one Kafka request; default PUBLISH_LINGER_MS (200 ms). What is owed is already durable
+   * (written with the outcome, within 5 ms of the attempt's end: the write closes the window in
+   * which a crash repeats a side effect), and none of it is awaited in haste: a retry is due at
+   * the time it carries, and the events Herald's handlers emit (`email.sent`,
+   * `slack.message.sent`) feed the scheduler, whose follow-up is due from the email's `sentAt`,
+   * and the timeline, a read model. Each request costs the broker about as much whatever it
+   * carries; a group whose readers are in a hurry sets less.
    */
-  lingerMs?: number;
+  publishLingerMs?: number;
   /**
    * Shortest time between the starts of two fetches that brought messages, default FETCH_PACE_MS
    * (50 ms): what comes meanwhile waits for the next fetch, and goes in it together. Each fetch
@@ -126,14 +134,14 @@ export class ConsumerRunner {
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.now = options.now ?? Date.now;
     this.offsets = new OffsetCommitter(() => this.consumer, options.logger, options.commitLingerMs ?? 1000);
-    const linger = options.lingerMs ?? 5;
+    const linger = options.publishLingerMs ?? PUBLISH_LINGER_MS;
     this.fetchPaceMs = options.fetchPaceMs ?? FETCH_PACE_MS;
     this.pacer = new FetchPacer(this.fetchPaceMs);
     this.store = new ProcessedStore(options.database, options.groupId);
     // The Java client's partitioner, like every Herald producer: a key lands on the same partition.
     const producer = (): Producer =>
       options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 }, createPartitioner: HeraldPartitioner });
-    this.publisher = new OwedPublisher(producer, this.store, options.logger, linger);
+    this.publisher = new OwedPublisher(new RenewingProducer(producer), this.store, options.logger, linger);
     const routing = new FailureRouting(options.groupId, options.channel, this.now, options.random ?? Math.random);
     this.processor = new MessageProcessor(options.groupId, this.store, this.publisher, routing, options.logger, {
       stopping: this.stopping.signal,

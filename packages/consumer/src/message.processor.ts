@@ -43,13 +43,13 @@ export interface Incoming {
 }
 
 export interface ProcessorSignals {
-  /** A stop began: what is owed is left to the sweep once Kafka refuses it. */
+  /** A stop began: messages still waiting for their mark give up. */
   stopping: AbortSignal;
   /** The stop ran out of grace: attempts are cut and left unfinished. */
   cut: AbortSignal;
   /** False while the consumer hands its partitions back (stopping or rejoining): nothing starts. */
   mayStart: () => boolean;
-  /** A retry was written to this topic of the group's (and is out): it is to be read soon. */
+  /** A retry was written to this topic of the group's and is out: it is to be read soon. */
   retryWritten: (topic: string) => void;
 }
 
@@ -71,11 +71,12 @@ export function intHeader(headers: Record<string, string>, name: string): number
  * 3. Settle: one durable write of the outcome (handled, retried, dead-lettered) together with
  *    everything it owes Kafka (the events the handler emitted, or the retry or dead letter).
  *    Only this write is tried again while PostgreSQL is away; the attempt never is.
- * 4. Publish what is owed; only the publishing is tried again while Kafka is away, and what a
- *    stop leaves unpublished is published by the group's next consumer from consumer_outbox,
- *    under the same event ids, which consumers drop as duplicates.
+ * 4. Publish what is owed, in the background (OwedPublisher): in settle order, with what the
+ *    others settling meanwhile owe, tried again while Kafka is away; what a stop leaves
+ *    unpublished is published by the group's next consumer from consumer_outbox, under the same
+ *    event ids, which consumers drop as duplicates.
  *
- * The message is finished (its offset may be committed) only after step 3. A crash before step
+ * The message is finished (its offset may be committed) after step 3. A crash before step
  * 3 redelivers it and the attempt runs again: the only window in which a side effect can happen
  * twice is between its acceptance by the server and the settle write, one PostgreSQL round trip
  * (herald_consumer_settle_window_seconds measures it). A graceful stop waits for the attempts in progress; one cut
@@ -174,7 +175,7 @@ export class MessageProcessor {
       const letter = this.routing.deadLetter(delivery, why);
       const attributes = { 'herald.dead_letter.topic': letter.topic, 'herald.error.type': why.type, 'herald.attempts': attempt };
       // Inside the span: the letter carries its context.
-      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.sendUntil(withTraceContext([letter]), this.signals.stopping));
+      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.send(withTraceContext([letter]), this.signals.cut));
       if (!sent) return false;
       record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
       return true;
@@ -267,7 +268,7 @@ export class MessageProcessor {
     const settled = await inSpan(name, { attributes }, () => this.settle(d.event.id, route.mark, route.owed, logger, batch));
     if (!settled) return false;
     if (retry) {
-      this.signals.retryWritten(retry.topic);
+      void settled.published.then((out) => out && this.signals.retryWritten(retry.topic));
       logger.info({ retryTopic: retry.topic, notBefore: new Date(retry.notBefore).toISOString() }, `attempt ${d.attempt + 1} in ${retry.delayMs} ms`);
     } else logger.error({ reason: route.reason }, `dead-lettered after ${d.attempt} attempt(s)`);
     return true;
@@ -275,9 +276,16 @@ export class MessageProcessor {
 
   /**
    * Steps 3 and 4: writes the outcome with what it owes (trying the write alone again while
-   * PostgreSQL is away, until the stop runs out of grace), then publishes what is owed.
+   * PostgreSQL is away, until the stop runs out of grace), then queues what is owed. Resolves
+   * undefined when the stop ran out of grace first, else with the publication under way.
    */
-  private async settle(eventId: string, mark: Mark, owed: readonly OwedMessage[], logger: Logger, batch: BatchMarks | undefined): Promise<boolean> {
+  private async settle(
+    eventId: string,
+    mark: Mark,
+    owed: readonly OwedMessage[],
+    logger: Logger,
+    batch: BatchMarks | undefined,
+  ): Promise<{ published: Promise<boolean> } | undefined> {
     const attemptEnded = performance.now();
     const messages = withTraceContext(owed);
     let row;
@@ -288,12 +296,13 @@ export class MessageProcessor {
       });
     } catch {
       logger.error(`the stop ran out of grace before the outcome (${mark.outcome}) could be recorded: the next consumer will attempt it again`);
-      return false;
+      return undefined;
     }
     recordSettleWindow(this.groupId, performance.now() - attemptEnded);
     batch?.marks.set(eventId, mark);
     this.recentMarks.set(eventId, mark);
-    if (row) await this.publisher.publish(row, this.signals.stopping);
-    return true;
+    const published = row ? this.publisher.publish(row) : Promise.resolve(true);
+    await this.publisher.room(this.signals.cut);
+    return { published };
   }
 }

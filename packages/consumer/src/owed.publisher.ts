@@ -1,15 +1,17 @@
-import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { byTopic, RenewingProducer } from '@herald/kafka';
+import { byTopic, type BatchSender } from '@herald/kafka';
 import { retrying } from '@herald/service-kit';
 import { carriesTraceContext, traceHeaders } from '@herald/telemetry';
-import { Coalescer } from './coalescer';
 import type { OwedMessage, OwedRow, ProcessedStore } from './processed.store';
 
 /** How old an owed row must be before the sweep takes it: its own process publishes it sooner. */
 const LEFT_OVER_AFTER_MS = 15_000;
 /** How often the sweep looks for left-over rows. */
 const SWEEP_INTERVAL_MS = 15_000;
+/** Sends (owed rows, dead letters) in one Kafka request at most. */
+const MAX_SENDS_A_REQUEST = 500;
+/** Sends waiting past which a settle waits for room: a consumer outrunning Kafka slows down. */
+const MAX_QUEUED = 5000;
 
 /** The messages with the active trace context in their headers, unless they carry one already. */
 export function withTraceContext(owed: readonly OwedMessage[]): OwedMessage[] {
@@ -20,61 +22,94 @@ export function withTraceContext(owed: readonly OwedMessage[]): OwedMessage[] {
   }));
 }
 
+/** What the publisher sends with: a RenewingProducer (a new producer after any failed send). */
+export interface OwedSender extends BatchSender {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+interface Queued {
+  messages: OwedMessage[];
+  /** performance.now() when it was queued: it waits at most the linger from then. */
+  since: number;
+  done: (out: boolean) => void;
+}
+
+/** Resolves false when `signal` aborts before `work` settles. */
+function unlessAborted(work: Promise<boolean>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then((out) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(out);
+    });
+  });
+}
+
 /**
- * Publishes what settled events owe: right after they settle, in one Kafka request with the
- * others of the moment (acks from all in-sync replicas, an idempotent producer), and, for rows a
- * stopped or crashed process left behind, from a sweep at start and every few seconds.
+ * Publishes what settled events owe, in the background: each send is queued as its event settles
+ * and goes out, in the order queued, in one Kafka request with the others queued within
+ * `lingerMs` of the first (acks from all in-sync replicas, an idempotent producer). A request that
+ * fails is tried again, whole, before anything queued after it: the order holds through a Kafka
+ * outage. Rows a stopped or crashed process left behind go out from a sweep at start and every
+ * few seconds.
  *
- * One request at a time, and a new producer after any failed one (see RenewingProducer).
+ * One request at a time.
  */
 export class OwedPublisher {
-  private readonly sends: Coalescer<OwedMessage[]>;
-  private readonly producer: RenewingProducer;
+  private readonly queue: Queued[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now()). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private sending: Promise<void> | undefined;
+  private roomWaiters: (() => void)[] = [];
+  /** A stop: nothing lingers any more, and a request Kafka refuses is not tried again. */
+  private readonly stopping = new AbortController();
   /** Owed rows this process is publishing itself: the sweep leaves them alone. */
   private readonly inFlight = new Set<string>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
-    createProducer: () => Producer,
-    private readonly store: ProcessedStore,
+    private readonly producer: OwedSender,
+    private readonly store: Pick<ProcessedStore, 'published' | 'flushDeletions' | 'publishLeftOver'>,
     private readonly logger: Logger,
-    lingerMs: number,
-  ) {
-    this.producer = new RenewingProducer(createProducer);
-    this.sends = new Coalescer((items) => this.sendTogether(items.flat()), 500, lingerMs, 1);
+    private readonly lingerMs: number,
+  ) {}
+
+  /**
+   * Queues messages to go out with the rest. Resolves true once Kafka has them, false when a stop
+   * gave up on them (Kafka refused them meanwhile) or `signal` aborted first. Never rejects.
+   */
+  send(messages: OwedMessage[], signal?: AbortSignal): Promise<boolean> {
+    const out = new Promise<boolean>((done) => {
+      this.queue.push({ messages, since: performance.now(), done });
+      this.schedule();
+    });
+    return signal ? unlessAborted(out, signal) : out;
   }
 
   /**
-   * Sends messages, trying again while Kafka is away, until they are out (true) or `signal`
-   * aborts (false). Never rejects.
+   * Queues an owed row; once it is out its deletion rides with a later settle write. A row a stop
+   * gave up on stays in consumer_outbox for the sweep of the group's next consumer. Resolves as
+   * `send`.
    */
-  async sendUntil(messages: OwedMessage[], signal: AbortSignal): Promise<boolean> {
-    try {
-      await retrying(() => this.sends.add(messages), {
-        signal,
-        onFailure: (error, failures, retryInMs) => {
-          if (failures === 1 || failures % 10 === 0) this.logger.warn({ err: error, failures, retryInMs }, 'could not publish; trying again');
-        },
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Publishes an owed row, until it is out or `signal` aborts (a stop: the row stays in
-   * consumer_outbox for the sweep of the group's next consumer). Never rejects.
-   */
-  async publish(row: OwedRow, signal: AbortSignal): Promise<void> {
+  async publish(row: OwedRow): Promise<boolean> {
     this.inFlight.add(row.id);
-    try {
-      if (await this.sendUntil(row.messages, signal)) this.store.published(row.id);
-      else this.logger.info({ owedId: row.id }, 'stopping: what a settled event owes is left in consumer_outbox for the next run');
-    } finally {
-      this.inFlight.delete(row.id);
-    }
+    const out = await this.send(row.messages);
+    this.inFlight.delete(row.id);
+    if (out) this.store.published(row.id);
+    else this.logger.info({ owedId: row.id }, 'stopping: what a settled event owes is left in consumer_outbox for the next run');
+    return out;
+  }
+
+  /** Resolves once fewer than MAX_QUEUED sends wait (at once, but while Kafka lags), or `signal` aborts. */
+  room(signal: AbortSignal): Promise<void> {
+    if (this.queue.length < MAX_QUEUED || signal.aborted) return Promise.resolve();
+    const waited = new Promise<boolean>((resolve) => this.roomWaiters.push(() => resolve(true)));
+    return unlessAborted(waited, signal).then(() => undefined);
   }
 
   /**
@@ -88,11 +123,52 @@ export class OwedPublisher {
     this.sweepTimer.unref();
   }
 
+  /** Sends what is queued at once (once: what Kafka refuses is left to the sweep), then disconnects. */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.sweeping;
+    this.stopping.abort();
+    this.schedule();
+    while (this.sending || this.queue.length > 0) await (this.sending ?? new Promise((resolve) => setImmediate(resolve)));
     await this.store.flushDeletions().catch((error: unknown) => this.logger.warn({ err: error }, 'could not delete published owed rows; the next sweep sends them again'));
     await this.producer.disconnect();
+  }
+
+  /** Sets the timer for the next request: the linger after the oldest send, or now when it is due. */
+  private schedule(): void {
+    const head = this.queue[0];
+    if (this.sending || !head) return;
+    const now = this.stopping.signal.aborted || this.queue.length >= MAX_SENDS_A_REQUEST;
+    const at = now ? performance.now() : head.since + this.lingerMs;
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.sending = this.sendHead().finally(() => {
+        this.sending = undefined;
+        this.schedule();
+      });
+    }, Math.max(0, at - performance.now()));
+  }
+
+  private async sendHead(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_SENDS_A_REQUEST);
+    if (this.queue.length < MAX_QUEUED) for (const wake of this.roomWaiters.splice(0)) wake();
+    try {
+      await retrying(() => this.producer.send({ acks: -1, topicMessages: byTopic(batch.flatMap((q) => q.messages)) }), {
+        signal: this.stopping.signal,
+        onFailure: (error, failures, retryInMs) => {
+          if (failures === 1 || failures % 10 === 0) this.logger.warn({ err: error, failures, retryInMs }, 'could not publish; trying again');
+        },
+      });
+      for (const q of batch) q.done(true);
+    } catch {
+      // Stopping, and Kafka refused: nothing queued goes out of order, so nothing more goes.
+      for (const q of [...batch, ...this.queue.splice(0)]) q.done(false);
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
   }
 
   /** Publishes the rows left over by a process of the group that stopped before publishing them. */
@@ -100,7 +176,9 @@ export class OwedPublisher {
     this.sweeping = this.sweeping.then(async () => {
       try {
         for (;;) {
-          const published = await this.store.publishLeftOver(olderThanMs, [...this.inFlight], (rows) => this.sends.add(rows.flatMap((r) => r.messages)));
+          const published = await this.store.publishLeftOver(olderThanMs, [...this.inFlight], async (rows) => {
+            if (!(await this.send(rows.flatMap((r) => r.messages)))) throw new Error('stopped before the left-over rows went out');
+          });
           if (published > 0) this.logger.info({ published }, 'published what settled events of a stopped process owed');
           if (published < 500) return;
         }
@@ -108,9 +186,5 @@ export class OwedPublisher {
         this.logger.warn({ err: error }, 'could not publish left-over owed messages; trying again later');
       }
     });
-  }
-
-  private async sendTogether(items: OwedMessage[]): Promise<void> {
-    await this.producer.send({ acks: -1, topicMessages: byTopic(items) });
   }
 }

@@ -1,0 +1,78 @@
+import type { RecordMetadata } from 'kafkajs';
+import pino from 'pino';
+import type { TracedBatch } from '@herald/kafka';
+import { OwedPublisher, type OwedSender } from './owed.publisher';
+import type { OwedMessage } from './processed.store';
+
+/** A sender that records each request's message values and refuses the requests it is told to. */
+class RecordingSender implements OwedSender {
+  readonly requests: string[][] = [];
+  refusals = 0;
+
+  async send(batch: TracedBatch): Promise<RecordMetadata[]> {
+    this.requests.push(batch.topicMessages.flatMap((t) => t.messages.map((m) => String(m.value))));
+    if (this.refusals > 0) {
+      this.refusals -= 1;
+      throw new Error('broker away');
+    }
+    return [];
+  }
+
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+}
+
+const store = { published: () => undefined, flushDeletions: async () => undefined, publishLeftOver: async () => 0 };
+const owed = (value: string): OwedMessage[] => [{ topic: 'email.sent.v2', message: { key: 'k', value } }];
+
+function publisherWith(sender: RecordingSender, lingerMs: number): OwedPublisher {
+  return new OwedPublisher(sender, store, pino({ level: 'silent' }), lingerMs);
+}
+
+describe('OwedPublisher', () => {
+  it('sends what is queued within the linger in one request, in the order queued', async () => {
+    const sender = new RecordingSender();
+    const publisher = publisherWith(sender, 30);
+    const out = await Promise.all(['a', 'b', 'c'].map((v) => publisher.send(owed(v))));
+    expect(out).toEqual([true, true, true]);
+    expect(sender.requests).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('tries a refused request again, whole, before anything queued after it', async () => {
+    const sender = new RecordingSender();
+    sender.refusals = 2;
+    const publisher = publisherWith(sender, 10);
+    const first = publisher.send(owed('a'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = publisher.send(owed('b'));
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(sender.requests).toEqual([['a'], ['a'], ['a'], ['b']]);
+  });
+
+  it('on stop sends what waits at once, and gives up on what Kafka refuses', async () => {
+    const sender = new RecordingSender();
+    const publisher = publisherWith(sender, 60_000);
+    const waiting = publisher.send(owed('a'));
+    await publisher.stop();
+    expect(await waiting).toBe(true);
+
+    const refusing = new RecordingSender();
+    refusing.refusals = Number.POSITIVE_INFINITY;
+    const stopped = publisherWith(refusing, 60_000);
+    const refused = [stopped.send(owed('x')), stopped.send(owed('y'))];
+    await stopped.stop();
+    expect(await Promise.all(refused)).toEqual([false, false]);
+    expect(refusing.requests).toEqual([['x', 'y']]);
+  });
+
+  it('resolves false for a send whose signal aborts first, without holding up the rest', async () => {
+    const sender = new RecordingSender();
+    const publisher = publisherWith(sender, 40);
+    const cut = new AbortController();
+    const abandoned = publisher.send(owed('a'), cut.signal);
+    const kept = publisher.send(owed('b'));
+    cut.abort();
+    expect(await abandoned).toBe(false);
+    expect(await kept).toBe(true);
+  });
+});
