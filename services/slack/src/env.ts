@@ -30,6 +30,12 @@ export const EnvSchema = Type.Object({
   /** Where a new consumer group starts reading: earliest (default) or latest. */
   CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
   CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-slack' }),
+  /**
+   * Shortest time between two fetches that brought messages (ms): what comes meanwhile goes in the
+   * next fetch, together. People read what it posts, and 200 ms is lost on them, where each fetch
+   * costs the service, the broker and the database a round whatever it brings.
+   */
+  FETCH_PACE_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 200 }),
 });
 
 /** The environment as read, plus the Kafka connection it describes. */

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const { app, transport } = await createApp({
     slack: new SlackClient(),
     webhooks: { signups: env.SLACK_SIGNUPS_WEBHOOK_URL, alerts: env.SLACK_ALERTS_WEBHOOK_URL },
-    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START },
+    transport: { kafka, groupId: env.CONSUMER_GROUP, database, logger, policyOverride, start: env.CONSUMER_START, fetchPaceMs: env.FETCH_PACE_MS },
   });
   await app.listen();
   logger.info({ group: env.CONSUMER_GROUP }, 'consuming');
