@@ -8,9 +8,12 @@ import type { OwedMessage } from './processed.store';
 class RecordingSender implements OwedSender {
   readonly requests: string[][] = [];
   refusals = 0;
+  /** Each request waits for this (a Kafka slower than the consumer). */
+  held: Promise<void> = Promise.resolve();
 
   async send(batch: TracedBatch): Promise<RecordMetadata[]> {
     this.requests.push(batch.topicMessages.flatMap((t) => t.messages.map((m) => String(m.value))));
+    await this.held;
     if (this.refusals > 0) {
       this.refusals -= 1;
       throw new Error('broker away');
@@ -63,6 +66,26 @@ describe('OwedPublisher', () => {
     await stopped.stop();
     expect(await Promise.all(refused)).toEqual([false, false]);
     expect(refusing.requests).toEqual([['x', 'y']]);
+  });
+
+  it('makes a settle wait for room while 5,000 sends are queued behind a slow Kafka', async () => {
+    const sender = new RecordingSender();
+    let release = (): void => undefined;
+    sender.held = new Promise((resolve) => (release = resolve));
+    const publisher = publisherWith(sender, 0);
+    const never = new AbortController().signal;
+    const sends = [publisher.send(owed('first'))];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sender.requests).toHaveLength(1);
+    for (let i = 0; i < 5000; i++) sends.push(publisher.send(owed(String(i))));
+    let roomy = false;
+    const room = publisher.room(never).then(() => (roomy = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(roomy).toBe(false);
+    release();
+    await room;
+    expect(await Promise.all(sends)).toEqual(sends.map(() => true));
+    expect(sender.requests.map((r) => r.length)).toEqual([1, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500]);
   });
 
   it('resolves false for a send whose signal aborts first, without holding up the rest', async () => {
