@@ -22,7 +22,7 @@ import { apply, RetryPartitionGate } from './retry-partition-gate';
 import { endsOfNewPartitions, type Seek } from './start-positions';
 
 /** How long what settled messages owe waits to go out with the rest by default: see `publishLingerMs`. */
-export const PUBLISH_LINGER_MS = 200;
+export const PUBLISH_LINGER_MS = 1000;
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
@@ -53,14 +53,15 @@ export interface ConsumerRunnerOptions {
    */
   commitLingerMs?: number;
   /**
-   * How long what settled messages owe waits for what the others settling meanwhile owe, to go
-   * out in one Kafka request; default PUBLISH_LINGER_MS (200 ms). What is owed is already durable
+   * How long the events settled handlers emit wait for what the others settling meanwhile owe, to
+   * go out in one Kafka request; default PUBLISH_LINGER_MS (1 s). What is owed is already durable
    * (written with the outcome, within 5 ms of the attempt's end: the write closes the window in
-   * which a crash repeats a side effect), and none of it is awaited in haste: a retry is due at
-   * the time it carries, and the events Herald's handlers emit (`email.sent`,
-   * `slack.message.sent`) feed the scheduler, whose follow-up is due from the email's `sentAt`,
-   * and the timeline, a read model. Each request costs the broker about as much whatever it
-   * carries; a group whose readers are in a hurry sets less.
+   * which a crash repeats a side effect), and none of it is awaited in haste: the events Herald's
+   * handlers emit (`email.sent`, `slack.message.sent`) feed the scheduler, whose follow-up is due
+   * from the email's `sentAt`, and the timeline, a read model. Retries and dead letters wait at
+   * most URGENT_LINGER_MS (50 ms): a retry is due at the time it carries. Each request costs the
+   * broker and the producer about as much whatever it carries; a group whose readers are in a
+   * hurry sets less.
    */
   publishLingerMs?: number;
   /**

@@ -175,7 +175,7 @@ export class MessageProcessor {
       const letter = this.routing.deadLetter(delivery, why);
       const attributes = { 'herald.dead_letter.topic': letter.topic, 'herald.error.type': why.type, 'herald.attempts': attempt };
       // Inside the span: the letter carries its context.
-      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.send(withTraceContext([letter]), this.signals.cut));
+      const sent = await inSpan('dead-letter', { attributes }, () => this.publisher.send(withTraceContext([letter]), { signal: this.signals.cut, urgent: true }));
       if (!sent) return false;
       record('dead-lettered', { errorType: 'CONTRACT_VIOLATION' });
       return true;
@@ -301,7 +301,8 @@ export class MessageProcessor {
     recordSettleWindow(this.groupId, performance.now() - attemptEnded);
     batch?.marks.set(eventId, mark);
     this.recentMarks.set(eventId, mark);
-    const published = row ? this.publisher.publish(row) : Promise.resolve(true);
+    // A retry or a dead letter is awaited sooner than an event handled.
+    const published = row ? this.publisher.publish(row, mark.outcome !== 'handled') : Promise.resolve(true);
     await this.publisher.room(this.signals.cut);
     return { published };
   }

@@ -1,7 +1,7 @@
 import type { RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import type { TracedBatch } from '@herald/kafka';
-import { OwedPublisher, type OwedSender } from './owed.publisher';
+import { OwedPublisher, URGENT_LINGER_MS, type OwedSender } from './owed.publisher';
 import type { OwedMessage } from './processed.store';
 
 /** A sender that records each request's message values and refuses the requests it is told to. */
@@ -39,6 +39,25 @@ describe('OwedPublisher', () => {
     const out = await Promise.all(['a', 'b', 'c'].map((v) => publisher.send(owed(v))));
     expect(out).toEqual([true, true, true]);
     expect(sender.requests).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('sends a retry or dead letter within URGENT_LINGER_MS, with what was queued before it, in order', async () => {
+    const sender = new RecordingSender();
+    const publisher = publisherWith(sender, 60_000);
+    const queuedAt = performance.now();
+    const events = [publisher.send(owed('a')), publisher.send(owed('b'))];
+    const retry = publisher.send(owed('retry'), { urgent: true });
+    expect(await retry).toBe(true);
+    expect(performance.now() - queuedAt).toBeGreaterThanOrEqual(URGENT_LINGER_MS - 1);
+    expect(await Promise.all(events)).toEqual([true, true]);
+    expect(sender.requests).toEqual([['a', 'b', 'retry']]);
+    const later = publisher.send(owed('c'));
+    await new Promise((resolve) => setTimeout(resolve, URGENT_LINGER_MS * 3));
+    // An event waits its own linger: no request for it yet.
+    expect(sender.requests).toHaveLength(1);
+    await publisher.stop();
+    expect(await later).toBe(true);
+    expect(sender.requests).toEqual([['a', 'b', 'retry'], ['c']]);
   });
 
   it('tries a refused request again, whole, before anything queued after it', async () => {
@@ -92,7 +111,7 @@ describe('OwedPublisher', () => {
     const sender = new RecordingSender();
     const publisher = publisherWith(sender, 40);
     const cut = new AbortController();
-    const abandoned = publisher.send(owed('a'), cut.signal);
+    const abandoned = publisher.send(owed('a'), { signal: cut.signal });
     const kept = publisher.send(owed('b'));
     cut.abort();
     expect(await abandoned).toBe(false);

@@ -12,6 +12,12 @@ const SWEEP_INTERVAL_MS = 15_000;
 const MAX_SENDS_A_REQUEST = 500;
 /** Sends waiting past which a settle waits for room: a consumer outrunning Kafka slows down. */
 const MAX_QUEUED = 5000;
+/**
+ * The longest a retry or a dead letter waits for others (at most the publisher's linger): a retry
+ * is due at the time it carries, and the retry topic's reader wakes once it is out. They are few,
+ * so their requests cost little.
+ */
+export const URGENT_LINGER_MS = 50;
 
 /** The messages with the active trace context in their headers, unless they carry one already. */
 export function withTraceContext(owed: readonly OwedMessage[]): OwedMessage[] {
@@ -30,9 +36,15 @@ export interface OwedSender extends BatchSender {
 
 interface Queued {
   messages: OwedMessage[];
-  /** performance.now() when it was queued: it waits at most the linger from then. */
-  since: number;
+  /** performance.now() by which it goes out: its linger from when it was queued. */
+  due: number;
   done: (out: boolean) => void;
+}
+
+/** How a send waits: `urgent` for retries and dead letters (see URGENT_LINGER_MS). */
+export interface SendOptions {
+  signal?: AbortSignal;
+  urgent?: boolean;
 }
 
 /** Resolves false when `signal` aborts before `work` settles. */
@@ -50,8 +62,9 @@ function unlessAborted(work: Promise<boolean>, signal: AbortSignal): Promise<boo
 
 /**
  * Publishes what settled events owe, in the background: each send is queued as its event settles
- * and goes out, in the order queued, in one Kafka request with the others queued within
- * `lingerMs` of the first (acks from all in-sync replicas, an idempotent producer). A request that
+ * and goes out, in the order queued, in one Kafka request with everything queued before it is due
+ * (`lingerMs` after it was queued, URGENT_LINGER_MS for retries and dead letters; acks from all
+ * in-sync replicas, an idempotent producer). A request that
  * fails is tried again, whole, before anything queued after it: the order holds through a Kafka
  * outage. Rows a stopped or crashed process left behind go out from a sweep at start and every
  * few seconds.
@@ -60,11 +73,14 @@ function unlessAborted(work: Promise<boolean>, signal: AbortSignal): Promise<boo
  */
 export class OwedPublisher {
   private readonly queue: Queued[] = [];
+  /** The earliest `due` in the queue. */
+  private nextDue = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   /** When the timer fires (performance.now()). */
   private timerAt = Number.POSITIVE_INFINITY;
   private sending: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
   /** A stop: nothing lingers any more, and a request Kafka refuses is not tried again. */
   private readonly stopping = new AbortController();
   /** Owed rows this process is publishing itself: the sweep leaves them alone. */
@@ -83,9 +99,11 @@ export class OwedPublisher {
    * Queues messages to go out with the rest. Resolves true once Kafka has them, false when a stop
    * gave up on them (Kafka refused them meanwhile) or `signal` aborted first. Never rejects.
    */
-  send(messages: OwedMessage[], signal?: AbortSignal): Promise<boolean> {
+  send(messages: OwedMessage[], { signal, urgent = false }: SendOptions = {}): Promise<boolean> {
     const out = new Promise<boolean>((done) => {
-      this.queue.push({ messages, since: performance.now(), done });
+      const due = performance.now() + (urgent ? Math.min(this.lingerMs, URGENT_LINGER_MS) : this.lingerMs);
+      this.queue.push({ messages, due, done });
+      this.nextDue = Math.min(this.nextDue, due);
       this.schedule();
     });
     return signal ? unlessAborted(out, signal) : out;
@@ -96,9 +114,9 @@ export class OwedPublisher {
    * gave up on stays in consumer_outbox for the sweep of the group's next consumer. Resolves as
    * `send`.
    */
-  async publish(row: OwedRow): Promise<boolean> {
+  async publish(row: OwedRow, urgent = false): Promise<boolean> {
     this.inFlight.add(row.id);
-    const out = await this.send(row.messages);
+    const out = await this.send(row.messages, { urgent });
     this.inFlight.delete(row.id);
     if (out) this.store.published(row.id);
     else this.logger.info({ owedId: row.id }, 'stopping: what a settled event owes is left in consumer_outbox for the next run');
@@ -129,17 +147,20 @@ export class OwedPublisher {
     await this.sweeping;
     this.stopping.abort();
     this.schedule();
-    while (this.sending || this.queue.length > 0) await (this.sending ?? new Promise((resolve) => setImmediate(resolve)));
+    if (this.sending || this.queue.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.store.flushDeletions().catch((error: unknown) => this.logger.warn({ err: error }, 'could not delete published owed rows; the next sweep sends them again'));
     await this.producer.disconnect();
   }
 
-  /** Sets the timer for the next request: the linger after the oldest send, or now when it is due. */
+  /** Sets the timer for the next request: when the first send is due, or now when a request is full. */
   private schedule(): void {
-    const head = this.queue[0];
-    if (this.sending || !head) return;
+    if (this.sending) return;
+    if (this.queue.length === 0) {
+      for (const idle of this.idleWaiters.splice(0)) idle();
+      return;
+    }
     const now = this.stopping.signal.aborted || this.queue.length >= MAX_SENDS_A_REQUEST;
-    const at = now ? performance.now() : head.since + this.lingerMs;
+    const at = now ? performance.now() : this.nextDue;
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
@@ -155,7 +176,8 @@ export class OwedPublisher {
 
   private async sendHead(): Promise<void> {
     const batch = this.queue.splice(0, MAX_SENDS_A_REQUEST);
-    if (this.queue.length < MAX_QUEUED) for (const wake of this.roomWaiters.splice(0)) wake();
+    this.nextDue = this.queue.reduce((earliest, q) => Math.min(earliest, q.due), Number.POSITIVE_INFINITY);
+    this.wakeRoomWaiters();
     try {
       await retrying(() => this.producer.send({ acks: -1, topicMessages: byTopic(batch.flatMap((q) => q.messages)) }), {
         signal: this.stopping.signal,
@@ -167,8 +189,12 @@ export class OwedPublisher {
     } catch {
       // Stopping, and Kafka refused: nothing queued goes out of order, so nothing more goes.
       for (const q of [...batch, ...this.queue.splice(0)]) q.done(false);
-      for (const wake of this.roomWaiters.splice(0)) wake();
+      this.wakeRoomWaiters();
     }
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.queue.length < MAX_QUEUED) for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   /** Publishes the rows left over by a process of the group that stopped before publishing them. */

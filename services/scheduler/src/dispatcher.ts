@@ -19,7 +19,7 @@ export interface DispatcherOptions {
   /** Rows claimed and published per transaction; default 500. */
   batchSize?: number;
   /**
-   * Shortest time between the starts of two rounds unless the last one was full; default 50 ms.
+   * Shortest time between the starts of two rounds unless the last one was full; default 200 ms.
    * Rows falling due one after the other then go out a few at a time instead of one round (a
    * transaction and a Kafka request) each, at the price of at most this much lateness.
    */
@@ -111,7 +111,7 @@ export class Dispatcher {
     this.#clock = options.clock ?? systemClock;
     this.#batchSize = options.batchSize ?? 500;
     this.#maxIdleMs = options.maxIdleMs ?? 30_000;
-    this.#lingerMs = options.lingerMs ?? 50;
+    this.#lingerMs = options.lingerMs ?? 200;
     this.#filter = options.filter ?? {};
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1)
       throw new RangeError('batchSize must be a positive integer');

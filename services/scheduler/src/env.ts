@@ -41,7 +41,7 @@ export const EnvSchema = Type.Object({
    * Shortest time between two dispatch rounds while rows trickle in: rows falling due meanwhile
    * go out together in the next round. 0 starts a round for every due time.
    */
-  DISPATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 50 }),
+  DISPATCH_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 200 }),
   /** Longest the dispatcher sleeps without looking at the table: what another replica schedules waits at most this. */
   DISPATCH_MAX_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   /** ISO-8601 duration processed_events rows are kept (the consumers' deduplication window). */
