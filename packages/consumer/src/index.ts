@@ -24,6 +24,7 @@ export type { RetryPolicy, RetryPolicyInput } from './policy';
 export { classify, AttemptTimeoutError, GivenUpError } from './errors';
 export { Coalescer } from './coalescer';
 export { LiveUsers } from './live-users';
+export { consumerEnvFields, fetchPaceField } from './consumer-env';
 export type { Classification, RetryAfter } from './errors';
 export { HeraldKafkaTransport, handlerOptions } from './nest-transport';
 export type { HandlerOptions, HeraldTransportOptions } from './nest-transport';

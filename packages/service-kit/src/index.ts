@@ -6,4 +6,5 @@ export { onShutdown, exitOnStartupError } from './shutdown';
 export { serveServiceProcess, adminPart } from './consumer-service';
 export type { Stoppable, ServiceProcessOptions } from './consumer-service';
 export { retrying, backoffPause } from './retry';
+export { serviceEnvFields } from './service-env';
 export type { RetryOptions } from './retry';

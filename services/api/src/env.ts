@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadEnv } from '@herald/config';
-import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { serviceEnvFields } from '@herald/service-kit';
 
 /** The shortest admin token the api accepts: 32 characters, as `openssl rand -hex 16` makes. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -12,20 +13,7 @@ const KNOWN_TOKENS = new Set(['change-me', 'changeme', 'admin', 'password', 'sec
 export const DEFAULT_TIMELINE_FETCH_WAIT_MS = 1000;
 
 export const EnvSchema = Type.Object({
-  HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
-  /** json: one JSON object a line (default). pretty: coloured text, for `npm run dev`. */
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
-  DATABASE_URL: Type.String({
-    pattern: '^postgres(ql)?://',
-    default: 'postgres://herald:herald@127.0.0.1:5432/herald',
-  }),
-  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
-  ...KafkaEnvSchema,
+  ...serviceEnvFields(3000),
   /** Bearer token of the admin endpoints (alerts, dead letters): required, never defaulted. */
   ADMIN_TOKEN: Type.String({ default: '' }),
   /** Signup (POST /api/v1/users) without a credential, for a public form; rate-limited per address. */

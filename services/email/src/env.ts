@@ -1,31 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import { loadEnv } from '@herald/config';
-import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { consumerEnvFields } from '@herald/consumer';
+import { serviceEnvFields } from '@herald/service-kit';
 
 export const EnvSchema = Type.Object({
-  HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
-  /** json: one JSON object a line (default). pretty: coloured text, for `npm run dev`. */
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
-  DATABASE_URL: Type.String({
-    pattern: '^postgres(ql)?://',
-    default: 'postgres://herald:herald@127.0.0.1:5432/herald',
-  }),
-  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
-  ...KafkaEnvSchema,
+  ...serviceEnvFields(3001),
   SMTP_URL: Type.String({ pattern: '^smtps?://', default: 'smtp://127.0.0.1:1025' }),
   SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Herald <no-reply@herald.local>' }),
   ADMIN_EMAIL: Type.String({ format: 'email', default: 'admin@herald.local' }),
-  /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
-  RETRY_POLICY: Type.String({ default: '{}' }),
-  /** Where a new consumer group starts reading: earliest (default) or latest. */
-  CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], { default: 'earliest' }),
-  CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-email' }),
+  ...consumerEnvFields('herald-email'),
 });
 
 /** The environment as read, plus the Kafka connection it describes. */

@@ -1,38 +1,21 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, loadEnv, parseIsoDuration } from '@herald/config';
-import { KafkaEnvSchema, kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { kafkaConnection, type KafkaConnection } from '@herald/kafka';
+import { consumerEnvFields, fetchPaceField } from '@herald/consumer';
+import { serviceEnvFields } from '@herald/service-kit';
 import { SCHEDULABLE_TOPICS } from '@herald/contracts';
 import { nextCronTime } from './cron';
 
 export const EnvSchema = Type.Object({
-  HOST: Type.String({ default: '127.0.0.1' }),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
-  /** json: one JSON object a line (default). pretty: coloured text, for `npm run dev`. */
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
-  DATABASE_URL: Type.String({
-    pattern: '^postgres(ql)?://',
-    default: 'postgres://herald:herald@127.0.0.1:5432/herald',
-  }),
-  /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
-  ...KafkaEnvSchema,
-  /** JSON retry policy over the handlers' own, durations as ISO-8601: {"maximumAttempts":3,"initialInterval":"PT1S"}. */
-  RETRY_POLICY: Type.String({ default: '{}' }),
-  /** Where a new consumer group starts reading: earliest (default) or latest. */
-  CONSUMER_START: Type.Union([Type.Literal('earliest'), Type.Literal('latest')], {
-    default: 'earliest',
-  }),
-  CONSUMER_GROUP: Type.String({ minLength: 1, default: 'herald-scheduler' }),
+  ...serviceEnvFields(3003),
+  ...consumerEnvFields('herald-scheduler'),
   /**
    * Shortest time between two fetches of the events the scheduler stores (sent emails, schedule
    * and cancel requests, deleted users): what comes meanwhile is stored together, in one round of
    * each kind. What it stores falls due later, so the wait delays no message sent on time; a
    * schedule request due sooner than this is late by up to it.
    */
-  INTAKE_FETCH_PACE_MS: Type.Integer({ minimum: 10, maximum: 5000, default: 500 }),
+  INTAKE_FETCH_PACE_MS: fetchPaceField(500),
   /** ISO-8601 duration from the welcome email to its follow-up (P3D; PT30S for a demo). */
   FOLLOW_UP_DELAY: Type.String({ minLength: 2, default: 'P3D' }),
   /** Scheduled messages claimed and published per transaction. */
