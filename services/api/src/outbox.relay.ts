@@ -14,7 +14,7 @@ export interface OutboxRelayOptions {
   /** Rows claimed and published per round; default 500. */
   batchSize?: number;
   /**
-   * Shortest time between the starts of two rounds unless the last one was full; default 50 ms.
+   * Shortest time between the starts of two rounds unless the last one was full; default 100 ms.
    * Rows written one after the other then go out a few at a time instead of one round (a
    * transaction and a Kafka request) each, at the price of at most this much latency.
    */
@@ -66,7 +66,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.lingerMs = options.lingerMs ?? 50;
+    this.lingerMs = options.lingerMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     // A new producer after any failed round: see RenewingProducer.
     this.producer = new RenewingProducer(() =>
