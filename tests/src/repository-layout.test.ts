@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { KafkaEnvSchema } from '@herald/kafka';
+import { consumerEnvFields } from '@herald/consumer';
+import { serviceEnvFields } from '@herald/service-kit';
 
 // Static checks of files that no other test runs here (no Docker engine on CI).
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,10 +25,12 @@ describe('services', () => {
   it.each(['api', 'email', 'slack', 'scheduler'])('%s lists every variable it reads in .env.example', (name) => {
     const env = fs.readFileSync(path.join(ROOT, 'services', name, 'src/env.ts'), 'utf8');
     const example = fs.readFileSync(path.join(ROOT, 'services', name, '.env.example'), 'utf8');
-    const variables = [...env.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): Type\./gm)].map((m) => m[1]);
-    // The Kafka variables every service shares come in one spread from @herald/kafka.
-    if (/^\s{2}\.\.\.KafkaEnvSchema,/m.test(env)) variables.push(...Object.keys(KafkaEnvSchema));
-    expect(variables.length).toBeGreaterThan(3);
+    const variables = [...env.matchAll(/^\s{2}([A-Z][A-Z0-9_]+): (?:Type\.|fetchPaceField\()/gm)].map((m) => m[1]);
+    // What every service reads, and every consumer, comes in spreads of shared schema pieces.
+    if (/^\s{2}\.\.\.serviceEnvFields\(/m.test(env)) variables.push(...Object.keys(serviceEnvFields(0)));
+    if (/^\s{2}\.\.\.consumerEnvFields\(/m.test(env)) variables.push(...Object.keys(consumerEnvFields('')));
+    expect(variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'KAFKA_BROKERS', 'LOG_LEVEL']));
+    if (name !== 'api') expect(variables).toEqual(expect.arrayContaining(['CONSUMER_GROUP', 'RETRY_POLICY']));
     expect(variables.filter((v) => !new RegExp(`^${v}=`, 'm').test(example))).toEqual([]);
   });
 });
