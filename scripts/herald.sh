@@ -5,7 +5,8 @@
 #    is past its end of life), it fetches the npm package node-linux-<arch>@NODE_PIN into
 #    .herald/cache once and puts it first on PATH, for npm and for everything npm runs.
 # 2. Installs the dependencies when package-lock.json changed since the last install.
-# 3. Runs the stack tool (start, stack, test, dev) or any command (exec ...).
+# 3. Runs the stack tool (start, stack, test, dev), a command against the local stack
+#    (with-stack ...: the operator's CLIs) or any command (exec ...).
 set -euo pipefail
 
 NODE_PIN=24.21.0
@@ -82,11 +83,11 @@ exec 9>&-
 export PATH="$root/node_modules/.bin:$PATH"
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | bench ... | faults ... | exec COMMAND ..."
+[ -n "$cmd" ] || die "usage: herald.sh start | stack ... | test ... | dev | bench ... | faults ... | with-stack COMMAND ... | exec COMMAND ..."
 shift
 case "$cmd" in
   exec) exec "$@" ;;
-  start | stack | test | dev) exec node "$root/tools/stack/src/cli.ts" "$cmd" "$@" ;;
+  start | stack | test | dev | with-stack) exec node "$root/tools/stack/src/cli.ts" "$cmd" "$@" ;;
   bench)
     # The services run from their build; the bench itself is TypeScript that Node runs as it is.
     # It holds the machine's lock for heavy runs: two benches at once measure each other.

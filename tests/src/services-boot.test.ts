@@ -72,3 +72,20 @@ describe('the api without a strong admin token', () => {
     if (token !== '') expect(output).not.toContain(token);
   });
 });
+
+describe('a service without a credential of its own', () => {
+  const refused = 'mysql://herald:pw-nobody-may-see@db/herald';
+  it.each([
+    ['api', { DATABASE_URL: '' }, 'DATABASE_URL is not set: set it to the PostgreSQL connection'],
+    ['email', { DATABASE_URL: '' }, 'DATABASE_URL is not set: set it to the PostgreSQL connection'],
+    ['scheduler', { DATABASE_URL: refused }, 'DATABASE_URL is set: Expected string to match'],
+    ['slack', { SLACK_ALERTS_WEBHOOK_URL: '' }, 'SLACK_ALERTS_WEBHOOK_URL is not set: set it to the incoming-webhook URL'],
+  ] as const)('%s refuses to start, in one line naming it and never its value (%j)', async (name, env, reason) => {
+    const service = await startService(name, env, { waitReady: false });
+    expect(await service.exited).toBe(1);
+    const output = service.output().trim();
+    expect(output.split('\n')).toHaveLength(1);
+    expect(output).toContain(`${name}: cannot start: invalid configuration: ${reason}`);
+    expect(output).not.toContain('pw-nobody-may-see');
+  });
+});

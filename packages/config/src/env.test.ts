@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from './env';
+import { databaseUrlField, loadEnv, secretField } from './env';
 import { ConfigError } from './errors';
 
 const Schema = Type.Object({
@@ -36,5 +36,24 @@ describe('loadEnv', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadEnv(Schema, { PORT: '', DATABASE_URL: 'postgresql://h/d' }).PORT).toBe(3000);
+  });
+
+  it('names a missing required variable with what it should hold', () => {
+    expect(() => loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() }), {})).toThrow(
+      /^invalid configuration: DATABASE_URL is not set: set it to the PostgreSQL connection, postgres:\/\/user:password@host:5432\/database; there is no default$/,
+    );
+  });
+
+  it('never prints the value of a secret variable it refuses', () => {
+    const schema = Type.Object({ DATABASE_URL: databaseUrlField(), SMTP_URL: secretField(Type.String({ pattern: '^smtps?://' })) });
+    let message = '';
+    try {
+      loadEnv(schema, { DATABASE_URL: 'mysql://herald:s3cr3t-pw@db/herald', SMTP_URL: 'smtp:/mailer:hunter22@mx' });
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message).toContain('DATABASE_URL is set: Expected string to match');
+    expect(message).toContain('SMTP_URL is set: Expected string to match');
+    expect(message).not.toMatch(/s3cr3t-pw|hunter22|mysql:|mailer/);
   });
 });

@@ -1,3 +1,3 @@
-export { loadEnv } from './env';
+export { databaseUrlField, loadEnv, secretField } from './env';
 export { ConfigError } from './errors';
 export { parseIsoDuration } from './duration';

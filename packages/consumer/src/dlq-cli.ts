@@ -6,7 +6,7 @@
 //   redrive <dlq> --all       every letter not redriven yet
 //   purge <dlq>               delete every letter of a topic
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { databaseUrlField, loadEnv } from '@herald/config';
 import { openDatabase } from '@herald/db';
 import { createKafka, KafkaEnvSchema, kafkaConnection } from '@herald/kafka';
 import { DeadLetters } from './dead-letters';
@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
   const env = loadEnv(
     Type.Object({
       ...KafkaEnvSchema,
-      DATABASE_URL: Type.String({ default: 'postgres://herald:herald@127.0.0.1:5432/herald' }),
+      DATABASE_URL: databaseUrlField(),
     }),
   );
   const kafka = createKafka({ clientId: 'herald-dlq', ...kafkaConnection(env) });

@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { databaseUrlField, loadEnv } from '@herald/config';
 import { openDatabase } from './client';
 
 /** Folder of the SQL migrations drizzle-kit generated (shipped beside dist/). */
@@ -19,8 +21,8 @@ export async function migrateDatabase(url: string): Promise<void> {
 }
 
 if (require.main === module) {
-  const url = process.env.DATABASE_URL ?? 'postgres://herald:herald@127.0.0.1:5432/herald';
-  migrateDatabase(url)
+  Promise.resolve()
+    .then(() => migrateDatabase(loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() })).DATABASE_URL))
     .then(() => console.log('migrations applied'))
     .catch((error: unknown) => {
       console.error(`migrate: ${error instanceof Error ? error.message : String(error)}`);

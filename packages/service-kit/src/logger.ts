@@ -15,8 +15,12 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'DATABASE_URL',
   'SMTP_URL',
+  'SLACK_SIGNUPS_WEBHOOK_URL',
+  'SLACK_ALERTS_WEBHOOK_URL',
   '*.DATABASE_URL',
   '*.SMTP_URL',
+  '*.SLACK_SIGNUPS_WEBHOOK_URL',
+  '*.SLACK_ALERTS_WEBHOOK_URL',
 ];
 
 /** How log lines are written: JSON lines (the default, for machines) or coloured text (`npm run dev`). */

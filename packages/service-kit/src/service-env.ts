@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { databaseUrlField } from '@herald/config';
 import { KafkaEnvSchema } from '@herald/kafka';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -17,10 +18,8 @@ export function serviceEnvFields(port: number) {
     ),
     /** json: one JSON object a line (default). pretty: coloured text, for `npm run dev`. */
     LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
-    DATABASE_URL: Type.String({
-      pattern: '^postgres(ql)?://',
-      default: 'postgres://herald:herald@127.0.0.1:5432/herald',
-    }),
+    /** Required: it carries the database's password, so no default stands in for it. */
+    DATABASE_URL: databaseUrlField(),
     /** KAFKA_BROKERS, and the TLS and SASL settings every Kafka client shares. */
     ...KafkaEnvSchema,
   };

@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startContainers, dockerAvailable } from './containers';
+import { infrastructure } from './infrastructure';
 import { runStack } from './stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let done = false;
 
 function node(what: string, args: string[]): void {
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+  // The commands default no database (its URL carries a password): they get the tests' own.
+  const env = { ...process.env, DATABASE_URL: infrastructure().databaseUrl };
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env });
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal})`);
 }
 

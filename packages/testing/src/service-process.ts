@@ -50,6 +50,8 @@ export async function startService(
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     DATABASE_URL: infra.databaseUrl,
     SMTP_URL: infra.smtpUrl,
+    SLACK_SIGNUPS_WEBHOOK_URL: `${infra.slackSinkUrl}/services/T000/B000/signups`,
+    SLACK_ALERTS_WEBHOOK_URL: `${infra.slackSinkUrl}/services/T000/B000/alerts`,
     OTEL_EXPORTER_OTLP_ENDPOINT: infra.otlpUrl,
     // A consumer group of its own that starts at the end: a test's service neither competes
     // with the stack's services nor replays what other tests published.

@@ -4,7 +4,7 @@
 //   revoke <id>                                              refused within API_KEY_CACHE_MS
 import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { databaseUrlField, loadEnv } from '@herald/config';
 import { openDatabase } from '@herald/db';
 import { ApiKeyStore, isScope, SCOPES } from './api-keys';
 
@@ -46,7 +46,7 @@ async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const env = loadEnv(Type.Object({ DATABASE_URL: Type.String({ default: 'postgres://herald:herald@127.0.0.1:5432/herald' }) }));
+  const env = loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() }));
   const database = openDatabase(env.DATABASE_URL, { max: 1, application_name: 'herald-keys' });
   try {
     return await run(new ApiKeyStore(database.db), argv);

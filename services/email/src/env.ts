@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { loadEnv, secretField } from '@herald/config';
 import { kafkaConnection, type KafkaConnection } from '@herald/kafka';
 import { consumerEnvFields } from '@herald/consumer';
 import { serviceEnvFields } from '@herald/service-kit';
 
 export const EnvSchema = Type.Object({
   ...serviceEnvFields(3001),
-  SMTP_URL: Type.String({ pattern: '^smtps?://', default: 'smtp://127.0.0.1:1025' }),
+  /** Never printed: it may carry the SMTP login (smtp://user:password@host:587). */
+  SMTP_URL: secretField(Type.String({ pattern: '^smtps?://', default: 'smtp://127.0.0.1:1025' })),
   SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 30 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Herald <no-reply@herald.local>' }),
   ADMIN_EMAIL: Type.String({ format: 'email', default: 'admin@herald.local' }),

@@ -1,8 +1,14 @@
 import { ConfigError } from '@herald/config';
-import { readEnv } from './env';
+import { readEnv as readGiven } from './env';
+
+/** What the service requires, with no default: the test of each variable adds its own. */
+const REQUIRED = {
+  DATABASE_URL: 'postgres://herald:pw@db:5432/herald',
+};
+const readEnv = (source: NodeJS.ProcessEnv) => readGiven({ ...REQUIRED, ...source });
 
 describe('scheduler env', () => {
-  it('has defaults for everything, durations in milliseconds', () => {
+  it('has defaults for everything but the database, durations in milliseconds', () => {
     const env = readEnv({});
     expect(env).toMatchObject({
       FOLLOW_UP_DELAY: 'P3D',
@@ -23,6 +29,10 @@ describe('scheduler env', () => {
       SCHEDULE_REQUEST_TOPIC_NAMES: ['follow-up.requested.v2'],
     });
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('stops without DATABASE_URL: it carries a password, so nothing stands in for it', () => {
+    expect(() => readGiven({})).toThrow(/^invalid configuration: DATABASE_URL is not set: set it to the PostgreSQL connection/);
   });
 
   it('lets a deployment narrow the schedulable topics, never widen them', () => {

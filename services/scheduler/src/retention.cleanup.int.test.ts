@@ -142,7 +142,7 @@ describe('retention cleanups', () => {
     await handle.db.insert(notificationTimeline).values(timelineRow('ancient', ago(200 * DAY)));
     const clock = new ManualClock(now);
     const jobs = new RecurringJobs({ db: handle.db, logger: quiet, clock });
-    const env = readEnv({ CLEANUP_CRON: '* * * * *' });
+    const env = readEnv({ DATABASE_URL: infrastructure().databaseUrl, CLEANUP_CRON: '* * * * *' });
     for (const job of cleanupJobs(handle.db, env)) await jobs.register(job.name, env.CLEANUP_CRON, job.run);
     clock.advance(60_000);
     const outcomes = Object.fromEntries((await jobs.runDue()).map((r) => [r.name, r.outcome]));

@@ -26,13 +26,13 @@ describe('SchedulerRuntime', () => {
     });
     const clock = new ManualClock(new Date(0));
     const runtime = new SchedulerRuntime({
-      env: readEnv({}),
+      env: readEnv({ DATABASE_URL: infrastructure().databaseUrl }),
       database,
       kafka,
       logger: quiet,
       clock,
     });
-    const names = cleanupJobs(database.db, readEnv({})).map((j) => j.name);
+    const names = cleanupJobs(database.db, readEnv({ DATABASE_URL: infrastructure().databaseUrl })).map((j) => j.name);
     const existed = (await database.db.select().from(recurringJobs).where(inArray(recurringJobs.name, names))).map((j) => j.name);
     try {
       await runtime.start();

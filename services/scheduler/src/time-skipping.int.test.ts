@@ -16,7 +16,7 @@ import { ScheduledMessagesStore } from './scheduled-messages.store';
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 it('a welcome email schedules the follow-up three days out, emitted as soon as the clock skips there', async () => {
-  const { FOLLOW_UP_DELAY_MS } = readEnv({});
+  const { FOLLOW_UP_DELAY_MS } = readEnv({ DATABASE_URL: infrastructure().databaseUrl });
   expect(FOLLOW_UP_DELAY_MS).toBe(3 * 86_400_000);
   const database = openDatabase(infrastructure().databaseUrl, { max: 4 });
   const kafka = createKafka({ clientId: 'time-skipping-test', brokers: infrastructure().kafkaBrokers });

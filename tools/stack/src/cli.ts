@@ -21,6 +21,7 @@ const USAGE = `usage:
   npm run stack -- status            state of every component (exit 1 unless all healthy)
   npm run stack -- start <component> | stop <component>
   npm run stack -- urls | logs <component>
+  npm run keys | dlq | topics | db:migrate   an operator's command against this stack
 components: ${components.map((c) => c.name).join(', ')}; groups: infra, services`;
 
 /** Names (or the groups `infra`, `services`) to components, with what they need, in start order. */
@@ -99,6 +100,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return test(rest);
     case 'dev':
       return dev();
+    case 'with-stack':
+      return withStack(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -191,6 +194,19 @@ async function dev(): Promise<number> {
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     TURBO_TELEMETRY_DISABLED: '1',
   });
+}
+
+/**
+ * `npm run keys | dlq | topics | db:migrate`: an operator's command, pointed at this checkout's
+ * stack. The commands themselves default no database (its URL carries a password); what the
+ * caller set wins, so the same scripts reach another deployment.
+ */
+function withStack(commandLine: readonly string[]): Promise<number> {
+  const [command, ...args] = commandLine;
+  if (!command) throw new StackError('with-stack needs a command');
+  const local: NodeJS.ProcessEnv = { DATABASE_URL: endpoints.databaseUrl, KAFKA_BROKERS: endpoints.kafkaBrokers };
+  const unset = Object.fromEntries(Object.entries(local).filter(([name]) => !process.env[name]));
+  return runInherit(command, args, unset);
 }
 
 // `npm run stack -- status | head` closes the pipe early: that is not an error.
