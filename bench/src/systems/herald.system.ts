@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { FollowUpRequestedV2, newEvent } from '@herald/contracts';
+import type { Producer } from 'kafkajs';
+import { FollowUpRequestedV2, newEvent, ScheduleRequested } from '@herald/contracts';
+import { createKafka, HeraldPartitioner, toMessage } from '@herald/kafka';
 import { nowMs, sleep } from '../clock.ts';
 import { signalGroup, startNode, stopProcess, waitHealthy, type BenchProcess } from './child-process.ts';
 import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.ts';
@@ -11,8 +13,6 @@ import type { DueFollowUp, SystemEnvironment, SystemUnderTest } from './system.t
 export const SERVICES = ['api', 'email', 'slack', 'scheduler'] as const;
 export type Service = (typeof SERVICES)[number];
 const PORTS: Record<Service, number> = { api: 3100, email: 3101, slack: 3102, scheduler: 3103 };
-/** The channel the scheduler's dispatcher listens on (services/scheduler). */
-const SCHEDULER_CHANNEL = 'herald_scheduler';
 
 /** Herald's four services, started from their built dist/ with the bench's sinks and database. */
 export class HeraldSystem implements SystemUnderTest {
@@ -26,6 +26,8 @@ export class HeraldSystem implements SystemUnderTest {
   private readonly adminToken = randomBytes(32).toString('hex');
   /** The signup key the load carries, as a product's backend would; made at start. */
   private signupKey = '';
+  /** Publishes the schedule requests of the due-together and drain scenarios; made on first use. */
+  private producer: Producer | undefined;
 
   constructor(env: SystemEnvironment) {
     this.env = env;
@@ -115,43 +117,51 @@ export class HeraldSystem implements SystemUnderTest {
   }
 
   async scheduleFollowUps(items: readonly DueFollowUp[], dueAt: number): Promise<void> {
-    await this.insertDue(items, dueAt, 'late');
+    await this.scheduleDue(items, dueAt, 'late');
   }
 
   /**
-   * Inserts the rows straight into scheduled_messages (what the scheduler would have stored) and
-   * notifies the dispatcher as ScheduledMessagesStore.schedule() does. A follow-up names its user
-   * by id and the email service reads the address from `users`, so the `late` kind, which is sent,
-   * writes its users too (`drain`'s are never sent: its email service is stopped).
+   * Schedules follow-ups as a product would, and as the peers do through their own APIs: one
+   * `schedule.requested.v1` event each, which the scheduler's intake stores, waking its dispatcher.
+   * (Rows written behind the scheduler's back wake nothing: they would wait for the dispatcher's
+   * next look, up to DISPATCH_MAX_IDLE_MS.) A follow-up names its user by id and the email service
+   * reads the address from `users`, so the `late` kind, which is sent, writes its users first
+   * (`drain`'s are never sent: its email service is stopped). Resolves once every row is stored.
    */
-  private async insertDue(items: readonly DueFollowUp[], dueAt: number, kind: 'late' | 'drain'): Promise<void> {
-    const due = new Date(dueAt);
-    const client = await this.db.connect();
-    try {
-      await client.query('begin');
-      for (let i = 0; i < items.length; i += 1000) {
-        const chunk = items.slice(i, i + 1000).map((item) => ({ ...item, userId: crypto.randomUUID() }));
-        if (kind === 'late') {
-          const users = chunk.map(({ userId, email, username }) => [userId, email, username, 'Bench User']);
-          const rows = users.map((_, r) => `($${r * 4 + 1}, $${r * 4 + 2}, $${r * 4 + 3}, $${r * 4 + 4})`);
-          await client.query(`insert into users (id, email, username, full_name) values ${rows.join(', ')}`, users.flat());
-        }
-        const values = chunk.map(({ userId, username }) => {
-          const event = newEvent(FollowUpRequestedV2, { userId, dueAt: due.toISOString() }, undefined, due);
-          return [`bench:${kind}:${this.env.runId}:${username}`, FollowUpRequestedV2.name, userId, JSON.stringify(event), due];
-        });
-        const params = values.flat();
-        const rows = values.map((_, r) => `($${r * 5 + 1}, $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}::jsonb, $${r * 5 + 5})`);
-        await client.query(`insert into scheduled_messages (schedule_key, topic, message_key, value, due_at) values ${rows.join(', ')}`, params);
+  private async scheduleDue(items: readonly DueFollowUp[], dueAt: number, kind: 'late' | 'drain'): Promise<void> {
+    const dueIso = new Date(dueAt).toISOString();
+    const prefix = `bench:${kind}:${this.env.runId}:`;
+    const due = items.map((item) => ({ ...item, userId: crypto.randomUUID(), scheduleKey: `${prefix}${item.username}` }));
+    if (kind === 'late') {
+      for (let i = 0; i < due.length; i += 1000) {
+        const users = due.slice(i, i + 1000).map(({ userId, email, username }) => [userId, email, username, 'Bench User']);
+        const rows = users.map((_, r) => `($${r * 4 + 1}, $${r * 4 + 2}, $${r * 4 + 3}, $${r * 4 + 4})`);
+        await this.db.query(`insert into users (id, email, username, full_name) values ${rows.join(', ')}`, users.flat());
       }
-      await client.query('select pg_notify($1, $2)', [SCHEDULER_CHANNEL, String(dueAt)]);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
     }
+    const producer = await this.scheduleProducer();
+    for (let i = 0; i < due.length; i += 1000) {
+      const messages = due.slice(i, i + 1000).map(({ userId, scheduleKey }) => {
+        const value = newEvent(FollowUpRequestedV2, { userId, dueAt: dueIso }, undefined, new Date(dueAt));
+        const request = newEvent(ScheduleRequested, { scheduleKey, topic: FollowUpRequestedV2.name, key: userId, dueAt: dueIso, value });
+        return toMessage(ScheduleRequested, scheduleKey, request);
+      });
+      await producer.send({ topic: ScheduleRequested.name, acks: -1, messages });
+    }
+    for (;;) {
+      const { rows } = await this.db.query<{ stored: string }>(`select count(*) as stored from scheduled_messages where schedule_key like $1`, [`${prefix}%`]);
+      if (Number(rows[0]?.stored) >= due.length) return;
+      await sleep(100);
+    }
+  }
+
+  private async scheduleProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const kafka = createKafka({ clientId: `bench-${this.env.runId}`, brokers: this.env.kafkaBrokers.split(','), log: () => undefined });
+      this.producer = kafka.producer({ createPartitioner: HeraldPartitioner });
+      await this.producer.connect();
+    }
+    return this.producer;
   }
 
   async drain(count: number, dueAt: number): Promise<{ insertedAt: number; lastLeftAt: number }> {
@@ -162,7 +172,7 @@ export class HeraldSystem implements SystemUnderTest {
       this.procs.delete('email');
     }
     const items = Array.from({ length: count }, (_, i) => ({ email: `drain-${this.env.runId}-${i}@bench.test`, username: `drain-${this.env.runId}-${i}` }));
-    await this.insertDue(items, dueAt, 'drain');
+    await this.scheduleDue(items, dueAt, 'drain');
     const insertedAt = nowMs();
     const due = new Date(dueAt);
     // The poll must cost the database next to nothing: it runs while the drain is measured. The
@@ -197,6 +207,8 @@ export class HeraldSystem implements SystemUnderTest {
       if (proc) await stopProcess(proc);
     }
     this.procs.clear();
+    await this.producer?.disconnect();
+    this.producer = undefined;
     await this.db.end();
   }
 }
