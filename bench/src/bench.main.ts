@@ -108,7 +108,7 @@ async function runSystem(system: SystemUnderTest, sinks: Sinks, plan: Plan, env:
   const drainCount = Math.min(plan.drain, system.maxDrain ?? plan.drain);
   say(`${system.name}: drain of ${drainCount} delayed messages due together`);
   const drain = await runDrain(system, drainCount, plan.drainLeadMs);
-  say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s`);
+  say(`${system.name}: drain ${drain.perSecond.toFixed(0)}/s (rows handed over in ${drain.handOverSeconds.toFixed(1)} s, due after ${(plan.drainLeadMs / 1000).toFixed(0)} s)`);
 
   await system.stop();
   say(`${system.name}: stopped`);

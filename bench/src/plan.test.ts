@@ -3,7 +3,7 @@ import { planOf, UsageError } from './plan.ts';
 describe('planOf', () => {
   it('gives a quick run of the three systems without arguments', () => {
     const plan = planOf([]);
-    expect(plan).toMatchObject({ mode: 'quick', rates: [100, 300], stepMs: 10_000, warmupMs: 10_000, drain: 10_000 });
+    expect(plan).toMatchObject({ mode: 'quick', rates: [100, 300], stepMs: 10_000, warmupMs: 10_000, drain: 10_000, drainLeadMs: 10_000 });
     expect(plan.systems).toEqual(['herald', 'bullmq', 'temporal']);
     expect(plan.cpuProfile).toBe(false);
     expect(plan.traceRatio).toBe(0.1);
@@ -16,12 +16,13 @@ describe('planOf', () => {
       stepMs: 60_000,
       warmupMs: 30_000,
       drain: 100_000,
+      drainLeadMs: 100_000,
     });
   });
 
   it('takes every option', () => {
     const plan = planOf(['--full', '--only', 'herald', '--rates', '100,250', '--step-seconds', '20', '--warmup-seconds', '0', '--drain', '500', '--trace-ratio', '1', '--cpu-profile']);
-    expect(plan).toMatchObject({ rates: [100, 250], stepMs: 20_000, warmupMs: 0, drain: 500, systems: ['herald'], traceRatio: 1, cpuProfile: true });
+    expect(plan).toMatchObject({ rates: [100, 250], stepMs: 20_000, warmupMs: 0, drain: 500, drainLeadMs: 30_000, systems: ['herald'], traceRatio: 1, cpuProfile: true });
     expect(planOf(['--trace-ratio', '0']).traceRatio).toBe(0);
     expect(planOf(['--trace-ratio', '0.25']).traceRatio).toBe(0.25);
     // In the order of the report, whatever the order asked.

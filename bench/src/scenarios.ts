@@ -150,11 +150,20 @@ export interface Drain {
   count: number;
   seconds: number;
   perSecond: number;
+  /** How long handing the rows over took; past the lead, the drain started before they were all in. */
+  handOverSeconds: number;
 }
 
+/**
+ * The rows fall due `leadMs` after their hand-over starts; when handing them over takes longer,
+ * the rate is NaN (those due before the last was in left uncounted).
+ */
 export async function runDrain(system: SystemUnderTest, count: number, leadMs: number): Promise<Drain> {
-  const dueAt = nowMs() + leadMs;
+  const startedAt = nowMs();
+  const dueAt = startedAt + leadMs;
   const { insertedAt, lastLeftAt } = await system.drain(count, dueAt);
   const seconds = (lastLeftAt - Math.max(dueAt, insertedAt)) / 1000;
-  return { count, seconds, perSecond: count / seconds };
+  // Rows that fell due before the last was handed over were leaving uncounted: no rate then.
+  const perSecond = insertedAt > dueAt ? Number.NaN : count / seconds;
+  return { count, seconds, perSecond, handOverSeconds: (insertedAt - startedAt) / 1000 };
 }
