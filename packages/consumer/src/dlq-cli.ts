@@ -5,59 +5,67 @@
 //   redrive <dlq> <id>...     send letters back for a first attempt again
 //   redrive <dlq> --all       every letter not redriven yet
 //   purge <dlq>               delete every letter of a topic
+import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import { databaseUrlField, loadEnv } from '@herald/config';
 import { openDatabase } from '@herald/db';
 import { createKafka, KafkaEnvSchema, kafkaConnection } from '@herald/kafka';
+import { runCli, UsageError } from '@herald/service-kit';
 import { DeadLetters } from './dead-letters';
 
 const USAGE = 'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> | redrive <dlq> (<partition:offset>... | --all) | purge <dlq>';
 
+/** What to do, from the command line; a UsageError when it names nothing the CLI does. */
+function commandOf(argv: string[]) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
+  const [command, dlq, ...ids] = positionals;
+  switch (command) {
+    case 'list':
+      if (values.all || ids.length > 0) break;
+      return { command, dlq } as const;
+    case 'show': {
+      const [partition, offset, extra] = (ids[0] ?? '').split(':');
+      if (!dlq || ids.length !== 1 || !partition || !offset || extra !== undefined || values.all) break;
+      return { command, dlq, partition: Number(partition), offset } as const;
+    }
+    case 'redrive':
+      // Either --all or letter ids, not both.
+      if (!dlq || values.all === (ids.length > 0)) break;
+      return { command, dlq, ids: values.all ? ('all' as const) : ids } as const;
+    case 'purge':
+      if (!dlq || values.all || ids.length > 0) break;
+      return { command, dlq } as const;
+  }
+  throw new UsageError(command ? `cannot run "${argv.join(' ')}"` : 'no command');
+}
+
 async function main(argv: string[]): Promise<number> {
-  const env = loadEnv(
-    Type.Object({
-      ...KafkaEnvSchema,
-      DATABASE_URL: databaseUrlField(),
-    }),
-  );
+  const args = commandOf(argv);
+  const env = loadEnv(Type.Object({ ...KafkaEnvSchema, DATABASE_URL: databaseUrlField() }));
   const kafka = createKafka({ clientId: 'herald-dlq', ...kafkaConnection(env) });
-  const [command, dlq, ...rest] = argv;
   const database = openDatabase(env.DATABASE_URL, { max: 2, application_name: 'herald-dlq' });
   const letters = new DeadLetters(kafka, database);
   const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
   try {
-    switch (command) {
+    switch (args.command) {
       case 'list':
-        print(dlq ? await letters.list(dlq) : await letters.topics());
+        print(args.dlq ? await letters.list(args.dlq) : await letters.topics());
         return 0;
-      case 'show': {
-        const [partition, offset] = (rest[0] ?? '').split(':');
-        if (!dlq || partition === undefined || offset === undefined) break;
-        print(await letters.inspect(dlq, Number(partition), offset));
+      case 'show':
+        print(await letters.inspect(args.dlq, args.partition, args.offset));
         return 0;
-      }
       case 'redrive': {
-        if (!dlq || rest.length === 0) break;
-        const report = await letters.redrive(dlq, rest.includes('--all') ? 'all' : rest);
+        const report = await letters.redrive(args.dlq, args.ids);
         print(report);
         return report.refused.length > 0 ? 2 : 0;
       }
       case 'purge':
-        if (!dlq) break;
-        print({ purged: await letters.purge(dlq) });
+        print({ purged: await letters.purge(args.dlq) });
         return 0;
     }
-    console.error(USAGE);
-    return 1;
   } finally {
     await database.close();
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`dlq: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runCli('dlq', USAGE, main);

@@ -6,11 +6,10 @@ import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import { databaseUrlField, loadEnv } from '@herald/config';
 import { openDatabase } from '@herald/db';
+import { runCli, UsageError } from '@herald/service-kit';
 import { ApiKeyStore, isScope, SCOPES } from './api-keys';
 
 const USAGE = `usage: npm run keys -- create --name <name> --scope ${SCOPES.join('|')} | list | revoke <id>`;
-
-class UsageError extends Error {}
 
 async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,11 +54,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
-    console.error(`keys: ${error instanceof Error ? error.message : String(error)}${usage ? `\n${USAGE}` : ''}`);
-    process.exit(usage ? 64 : 1);
-  },
-);
+runCli('keys', USAGE, main);
