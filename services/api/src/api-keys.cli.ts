@@ -11,7 +11,8 @@ import { ApiKeyStore, isScope, SCOPES } from './api-keys';
 
 const USAGE = `usage: npm run keys -- create --name <name> --scope ${SCOPES.join('|')} | list | revoke <id>`;
 
-async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
+/** What to do, from the command line; a UsageError when it names nothing the CLI does. */
+function commandOf(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -24,20 +25,15 @@ async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
       const scopes = values.scope ?? [];
       if (!name || rest.length > 0) throw new UsageError('create needs --name');
       if (scopes.length === 0 || !scopes.every(isScope)) throw new UsageError(`--scope is one of: ${SCOPES.join(', ')}`);
-      const { id, key } = await store.create(name, scopes);
-      console.log(JSON.stringify({ id, name, scopes, key }, null, 2));
-      console.error('The key is shown only now: keep it in your secret store.');
-      return 0;
+      return { command, name, scopes } as const;
     }
     case 'list':
-      console.log(JSON.stringify(await store.list(), null, 2));
-      return 0;
+      if (rest.length > 0 || values.name !== undefined || values.scope !== undefined) throw new UsageError('list takes nothing more');
+      return { command } as const;
     case 'revoke': {
       const [id] = rest;
       if (!id || rest.length > 1) throw new UsageError('revoke needs one key id');
-      const revoked = await store.revoke(id);
-      console.log(JSON.stringify({ id, revoked }));
-      return revoked ? 0 : 2;
+      return { command, id } as const;
     }
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');
@@ -45,10 +41,27 @@ async function run(store: ApiKeyStore, argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const args = commandOf(argv);
   const env = loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() }));
   const database = openDatabase(env.DATABASE_URL, { max: 1, application_name: 'herald-keys' });
+  const store = new ApiKeyStore(database.db);
   try {
-    return await run(new ApiKeyStore(database.db), argv);
+    switch (args.command) {
+      case 'create': {
+        const { id, key } = await store.create(args.name, args.scopes);
+        console.log(JSON.stringify({ id, name: args.name, scopes: args.scopes, key }, null, 2));
+        console.error('The key is shown only now: keep it in your secret store.');
+        return 0;
+      }
+      case 'list':
+        console.log(JSON.stringify(await store.list(), null, 2));
+        return 0;
+      case 'revoke': {
+        const revoked = await store.revoke(args.id);
+        console.log(JSON.stringify({ id: args.id, revoked }));
+        return revoked ? 0 : 2;
+      }
+    }
   } finally {
     await database.close();
   }
