@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DATABASE_URL, INFRA, INFRA_OF, analyzeDatabase, deleteRunTopics, ensureInfrastructure, listenerPid, provision, resetDatabase, type InfraName } from './infra.ts';
+import { BENCH_DATABASE_URL, INFRA, INFRA_OF, StackServicesRunning, analyzeDatabase, deleteRunTopics, ensureInfrastructure, listenerPid, provision, refuseStackServices, resetDatabase, type InfraName } from './infra.ts';
 import { planOf, UsageError, type Plan, type SystemName } from './plan.ts';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './report/cpu-profile.ts';
 import { renderReport, type MeasuredStep, type Meta, type SystemResult } from './report/markdown.report.ts';
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     bullmq: (env) => new BullmqSystem(env),
     temporal: (env) => new TemporalSystem(env),
   };
+  await refuseStackServices();
   await ensureInfrastructure(ROOT, [...new Set(plan.systems.flatMap((name) => INFRA_OF[name]))]);
   await provision(ROOT);
   const sinkThread = await startSinks();
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof StackServicesRunning) {
       process.stderr.write(`bench: ${error.message}\n`);
       process.exit(2);
     }

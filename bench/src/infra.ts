@@ -54,6 +54,28 @@ function run(root: string, what: string, args: readonly string[], env: NodeJS.Pr
   });
 }
 
+/** Where the stack's own services listen (tools/stack/src/endpoints.ts), not the bench's. */
+const STACK_SERVICE_PORTS = { api: 3000, email: 3001, slack: 3002, scheduler: 3003 } as const;
+
+/** The stack's own services run: a run would be measured against them. */
+export class StackServicesRunning extends Error {
+  override readonly name = 'StackServicesRunning';
+}
+
+/**
+ * Refuses to run beside the stack's own services (`npm start`, `npm run dev`). The bench publishes
+ * to the real topics, so they would consume its events (their api's timeline filling with the
+ * bench's signups, their scheduler storing its schedule requests) and spend the cores it measures.
+ */
+export async function refuseStackServices(): Promise<void> {
+  const running: string[] = [];
+  for (const [name, port] of Object.entries(STACK_SERVICE_PORTS)) if (await portOpen(port)) running.push(`${name} (port ${port})`);
+  if (running.length === 0) return;
+  throw new StackServicesRunning(
+    `the stack's services are running: ${running.join(', ')}. They would consume the bench's events and share its cores; stop them first: npm run stack -- stop services`,
+  );
+}
+
 /**
  * Brings up the infrastructure the systems of a run need through the stack tool, unless it already
  * answers (the other worktree's stack, say: the bench reuses it and never stops it). Herald's

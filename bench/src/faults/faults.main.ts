@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, provision } from '../infra.ts';
+import { BENCH_DATABASE_URL, INFRA, deleteRunTopics, ensureInfrastructure, provision, refuseStackServices } from '../infra.ts';
 import { startSinks } from '../sinks/sink-host.ts';
 import { HeraldSystem } from '../systems/herald.system.ts';
 import { selectCases, type FaultContext } from './fault-cases.ts';
@@ -68,6 +68,7 @@ function stack(...args: string[]): void {
 
 async function main(): Promise<void> {
   const plan = options();
+  await refuseStackServices();
   await ensureInfrastructure(ROOT, ['postgres', 'kafka', 'jaeger']);
   await provision(ROOT);
   const runId = Date.now().toString(36);
