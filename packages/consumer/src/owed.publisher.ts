@@ -189,6 +189,7 @@ export class OwedPublisher {
     } catch {
       // Stopping, and Kafka refused: nothing queued goes out of order, so nothing more goes.
       for (const q of [...batch, ...this.queue.splice(0)]) q.done(false);
+      this.nextDue = Number.POSITIVE_INFINITY;
       this.wakeRoomWaiters();
     }
   }
