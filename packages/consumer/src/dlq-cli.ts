@@ -7,10 +7,9 @@
 //   purge <dlq>               delete every letter of a topic
 import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
-import { databaseUrlField, loadEnv } from '@herald/config';
+import { databaseUrlField, loadEnv, runCli, UsageError } from '@herald/config';
 import { openDatabase } from '@herald/db';
 import { createKafka, KafkaEnvSchema, kafkaConnection } from '@herald/kafka';
-import { runCli, UsageError } from '@herald/service-kit';
 import { DeadLetters } from './dead-letters';
 
 const USAGE = 'usage: npm run dlq -- list [dlq] | show <dlq> <partition:offset> | redrive <dlq> (<partition:offset>... | --all) | purge <dlq>';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { databaseUrlField, loadEnv } from '@herald/config';
+import { databaseUrlField, loadEnv, runCli } from '@herald/config';
 import { openDatabase } from './client';
 
 /** Folder of the SQL migrations drizzle-kit generated (shipped beside dist/). */
@@ -21,11 +21,9 @@ export async function migrateDatabase(url: string): Promise<void> {
 }
 
 if (require.main === module) {
-  Promise.resolve()
-    .then(() => migrateDatabase(loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() })).DATABASE_URL))
-    .then(() => console.log('migrations applied'))
-    .catch((error: unknown) => {
-      console.error(`migrate: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
+  runCli('migrate', 'usage: npm run db:migrate', async () => {
+    await migrateDatabase(loadEnv(Type.Object({ DATABASE_URL: databaseUrlField() })).DATABASE_URL);
+    console.log('migrations applied');
+    return 0;
+  });
 }

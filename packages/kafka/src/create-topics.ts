@@ -1,12 +1,12 @@
 // `npm run topics`: creates every topic of packages/contracts on the cluster in KAFKA_BROKERS.
 import { Type } from '@sinclair/typebox';
-import { loadEnv } from '@herald/config';
+import { loadEnv, runCli } from '@herald/config';
 import { topics } from '@herald/contracts';
 import { createKafka } from './client';
 import { KafkaEnvSchema, kafkaConnection } from './kafka-env';
 import { ensureTopics } from './topics-admin';
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const env = loadEnv(
     Type.Object({
       ...KafkaEnvSchema,
@@ -18,12 +18,10 @@ async function main(): Promise<void> {
   try {
     const reports = await ensureTopics(admin, topics, { replicationFactor: env.KAFKA_REPLICATION_FACTOR });
     for (const r of reports) console.log(`${r.action.padEnd(16)} ${r.name} (${r.partitions} partitions)`);
+    return 0;
   } finally {
     await admin.disconnect();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`create-topics: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runCli('create-topics', 'usage: npm run topics', main);

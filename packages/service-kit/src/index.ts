@@ -8,4 +8,3 @@ export type { Stoppable, ServiceProcessOptions } from './consumer-service';
 export { retrying, backoffPause } from './retry';
 export { serviceEnvFields } from './service-env';
 export type { RetryOptions } from './retry';
-export { failureOf, runCli, UsageError } from './cli';

@@ -4,9 +4,8 @@
 //   revoke <id>                                              refused within API_KEY_CACHE_MS
 import { parseArgs } from 'node:util';
 import { Type } from '@sinclair/typebox';
-import { databaseUrlField, loadEnv } from '@herald/config';
+import { databaseUrlField, loadEnv, runCli, UsageError } from '@herald/config';
 import { openDatabase } from '@herald/db';
-import { runCli, UsageError } from '@herald/service-kit';
 import { ApiKeyStore, isScope, SCOPES } from './api-keys';
 
 const USAGE = `usage: npm run keys -- create --name <name> --scope ${SCOPES.join('|')} | list | revoke <id>`;

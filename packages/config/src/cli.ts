@@ -16,7 +16,8 @@ function isUsageError(error: unknown): boolean {
 }
 
 /**
- * Runs an operator's CLI (`npm run keys`, `npm run dlq`) and exits with the code `main` returns.
+ * Runs an operator's CLI (`npm run keys`, `dlq`, `topics`, `db:migrate`) and exits with the code
+ * `main` returns.
  * A bad command line (a UsageError, or `parseArgs` refusing it) prints its reason and the usage
  * and exits 64; any other failure prints `name: <what went wrong>` and exits 1.
  */
