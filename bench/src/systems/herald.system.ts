@@ -129,7 +129,8 @@ export class HeraldSystem implements SystemUnderTest {
    * (`drain`'s are never sent: its email service is stopped). Resolves once every row is stored.
    */
   private async scheduleDue(items: readonly DueFollowUp[], dueAt: number, kind: 'late' | 'drain'): Promise<void> {
-    const dueIso = new Date(dueAt).toISOString();
+    const dueDate = new Date(dueAt);
+    const dueIso = dueDate.toISOString();
     const prefix = `bench:${kind}:${this.env.runId}:`;
     const due = items.map((item) => ({ ...item, userId: crypto.randomUUID(), scheduleKey: `${prefix}${item.username}` }));
     if (kind === 'late') {
@@ -142,7 +143,7 @@ export class HeraldSystem implements SystemUnderTest {
     const producer = await this.scheduleProducer();
     for (let i = 0; i < due.length; i += 1000) {
       const messages = due.slice(i, i + 1000).map(({ userId, scheduleKey }) => {
-        const value = newEvent(FollowUpRequestedV2, { userId, dueAt: dueIso }, undefined, new Date(dueAt));
+        const value = newEvent(FollowUpRequestedV2, { userId, dueAt: dueIso }, undefined, dueDate);
         const request = newEvent(ScheduleRequested, { scheduleKey, topic: FollowUpRequestedV2.name, key: userId, dueAt: dueIso, value });
         return toMessage(ScheduleRequested, scheduleKey, request);
       });
